@@ -1,0 +1,93 @@
+# Thin layer over Python.  Two commands are the whole setup on a fresh Debian machine:
+#   make SIM=verilator     bootstrap, then the default regression and its summary
+#   make test              bootstrap, then the whole test suite on both simulators
+# Knobs: SIM=icarus|verilator  SEED=<int>  NSEEDS=<n>  WAVES=1  TESTS='<pytest ids>'  AUDIO=<wav>
+
+SHELL        := /bin/bash
+SIM          ?= verilator
+PYTHON       ?= python3
+VENV         := .venv
+PY           := $(VENV)/bin/python
+STAMP        := $(VENV)/.installed
+# Debian packages: Icarus; Debian's Verilator only for verilator_coverage; lcov for genhtml;
+# g++ builds Verilator models; ccache keeps Verilator rebuilds to seconds.
+DEB_PKGS     := iverilog verilator lcov ccache g++ perl
+JOBS         ?= $(shell nproc)
+
+export SIM SEED WAVES AUDIO
+
+.DEFAULT_GOAL := regress
+.PHONY: regress test slow sim-one lint lint-rtl lint-py bootstrap sysdeps clean distclean
+
+# ---------------------------------------------------------------------------- bootstrap
+bootstrap: sysdeps $(STAMP)
+
+sysdeps:
+	@missing=""; \
+	for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' \
+	    || missing="$$missing $$p"; \
+	done; \
+	$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then \
+	    echo "missing system packages; run: sudo apt-get update && sudo apt-get install -y$$missing" >&2; \
+	    exit 1; \
+	  fi; \
+	  echo "bootstrap: installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null \
+	    || { echo "bootstrap: apt-get install -y$$missing failed" >&2; exit 1; }; \
+	fi
+
+$(STAMP): pyproject.toml
+	@if ! $(PY) -c '' 2>/dev/null; then \
+	  echo "bootstrap: creating $(VENV)"; rm -rf $(VENV); $(PYTHON) -m venv $(VENV); fi
+	@echo "bootstrap: installing the pinned Python toolchain from pyproject.toml"
+	@$(PY) -m pip install -q --disable-pip-version-check --upgrade pip
+	@$(PY) -m pip install -q --disable-pip-version-check -e .
+	@touch $@
+
+# ---------------------------------------------------------------------------- runs
+# The default regression: sim tests over NSEEDS seeds, parallel, JUnit XML and a summary.
+regress: bootstrap
+	@$(PY) -m tb.regress --sim $(SIM) -j $(JOBS) $(if $(NSEEDS),--nseeds $(NSEEDS)) \
+	  $(if $(TESTS),--tests "$(TESTS)")
+
+# The whole suite (CI): refmodel tests and every sim test on both simulators.
+test: bootstrap
+	@$(PY) -m pytest -n $(JOBS) -p no:cacheprovider --sim icarus,verilator -m "not slow" \
+	  --junitxml results/junit-test.xml
+
+# Long runs: soaks and full parameter matrices.
+slow: bootstrap
+	@$(PY) -m pytest -n $(JOBS) -p no:cacheprovider --sim $(SIM) -m slow \
+	  --junitxml results/junit-slow-$(SIM).xml
+
+# Rerun one case exactly (the command failure reports print): TESTS='<id>' SEED=<n> WAVES=1
+sim-one: bootstrap
+	@test -n "$(TESTS)" || { echo "sim-one: set TESTS='<pytest id>'" >&2; exit 2; }
+	@$(PY) -m pytest -p no:cacheprovider -s --sim $(SIM) "$(TESTS)"
+
+# ---------------------------------------------------------------------------- lint
+lint: lint-rtl lint-py
+
+# verilator -Wall over every module of rtl/files.f; waivers (with reasons) in rtl/lint.vlt.
+lint-rtl: bootstrap
+	@files=$$(grep -v '^\s*#' rtl/files.f | sed 's|^|rtl/|'); \
+	for f in $$files; do \
+	  case $$f in *_pkg.sv) continue;; esac; \
+	  top=$$(basename $$f .sv); \
+	  $(PY) -m tb.common.toolchain verilator --lint-only -Wall --quiet rtl/lint.vlt $$files \
+	    --top-module $$top || exit 1; \
+	done; echo "lint-rtl: clean"
+
+lint-py: bootstrap
+	@$(VENV)/bin/ruff check . && echo "lint-py: clean"
+
+# ---------------------------------------------------------------------------- clean
+clean:
+	rm -rf sim_build results .pytest_cache
+	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) *.egg-info

@@ -1,0 +1,45 @@
+// Purpose: simulation-time checker of one valid/ready stream; instantiate it on every stream.
+//
+// Rules checked at each rising edge (out of reset): valid and ready are never X/Z; data is
+// never X/Z while valid; once valid is high without ready, valid stays high and data stays
+// unchanged until the transfer.  A violation stops the simulation with $fatal, so it fails
+// the test on both simulators.  Synthesis sees an empty module.
+module prim_stream_check #(
+  parameter int    Width = 8,        // data width
+  parameter        Name  = "stream"  // shown in the failure message (a string)
+) (
+  input logic             clk_i,    // clock
+  input logic             rst_ni,   // asynchronous reset, active low
+  input logic             valid_i,  // stream valid
+  input logic             ready_i,  // stream ready
+  input logic [Width-1:0] data_i    // stream data (all payload fields, concatenated)
+);
+`ifndef SYNTHESIS
+  logic             stalled_q;  // previous edge had valid without ready
+  logic [Width-1:0] data_q;
+
+  always @(posedge clk_i or negedge rst_ni) begin
+    // Checks start once reset is known to be released (rst_ni may float before the test
+    // drives it).
+    if (rst_ni !== 1'b1) begin
+      stalled_q <= 1'b0;
+      data_q    <= '0;
+    end else begin
+      if ((^{valid_i, ready_i}) === 1'bx) begin
+        $fatal(1, "%s: X/Z on valid/ready (valid=%b ready=%b)", Name, valid_i, ready_i);
+      end
+      if (valid_i && (^data_i) === 1'bx) begin
+        $fatal(1, "%s: X/Z on data while valid (data=%h)", Name, data_i);
+      end
+      if (stalled_q && !valid_i) begin
+        $fatal(1, "%s: valid dropped before ready", Name);
+      end
+      if (stalled_q && data_i != data_q) begin
+        $fatal(1, "%s: data changed while stalled (%h -> %h)", Name, data_q, data_i);
+      end
+      stalled_q <= valid_i && !ready_i;
+      data_q    <= data_i;
+    end
+  end
+`endif
+endmodule

@@ -1,0 +1,158 @@
+"""One runner helper: every block test is a pytest function that calls :func:`run_block`.
+
+``run_block`` builds the DUT with the given HDL parameters into its own build directory
+(``sim_build/<sim>/<pytest node>``), on the simulator chosen by ``SIM`` (``icarus`` or
+``verilator``), runs the cocotb tests of one module against it and fails the pytest test if
+any cocotb test failed.  Knobs, all from the environment so that ``make`` passes them through:
+
+``SIM``    ``icarus`` | ``verilator`` (default ``verilator``)
+``SEED``   cocotb seed; when unset a fresh one is drawn and logged, so every run is reproducible
+``WAVES``  ``1`` writes an FST waveform (``dump.fst`` on Verilator, ``<top>.fst`` on Icarus)
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from tb.common import toolchain
+
+ROOT = Path(__file__).resolve().parents[2]
+RTL = ROOT / "rtl"
+BUILD = ROOT / "sim_build"
+RESULTS = ROOT / "results"
+SIMULATORS = ("icarus", "verilator")
+
+# Verilator: assertions on, and unknown-value randomisation so X-dependence shows up on a
+# two-state simulator too.
+VERILATOR_ARGS = ["--assert", "--x-assign", "unique", "--x-initial", "unique", "-O3"]
+
+
+class ConfigError(ValueError):
+    """A knob (SIM, SEED, WAVES, a parameter) has a value the runner cannot use."""
+
+
+def selected_sim() -> str:
+    sim = os.environ.get("SIM", "verilator")
+    if sim not in SIMULATORS:
+        raise ConfigError(f"SIM={sim!r} is not one of {', '.join(SIMULATORS)}")
+    return sim
+
+
+def selected_seed() -> int:
+    raw = os.environ.get("SEED", "")
+    if raw == "":
+        return secrets.randbelow(2**31)
+    try:
+        seed = int(raw, 0)
+    except ValueError:
+        raise ConfigError(f"SEED={raw!r} is not an integer") from None
+    if not 0 <= seed < 2**32:
+        raise ConfigError(f"SEED={seed} is outside 0..2**32-1")
+    return seed
+
+
+def waves_requested() -> bool:
+    raw = os.environ.get("WAVES", "0")
+    if raw not in ("0", "1", ""):
+        raise ConfigError(f"WAVES={raw!r} must be 0 or 1")
+    return raw == "1"
+
+
+def file_list() -> list[str]:
+    """The RTL sources of ``rtl/files.f`` in compile order (the project's one file list)."""
+    lines = (RTL / "files.f").read_text().splitlines()
+    return [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+
+
+def rtl_sources(names: Sequence[str]) -> list[Path]:
+    """Paths of RTL files given by name (``"fx_round_sat.sv"``), checked to exist."""
+    paths = [p if (p := Path(n)).is_absolute() else RTL / n for n in names]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise ConfigError(f"RTL source(s) not found: {', '.join(missing)}")
+    return paths
+
+
+def _node_dir() -> str:
+    """A directory name unique to the running pytest node (parameters included)."""
+    node = os.environ.get("PYTEST_CURRENT_TEST", "manual").split(" ")[0]
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", node.split("::", 1)[-1])
+
+
+def rerun_command(sim: str, seed: int) -> str:
+    """The one command that reruns the current pytest node with this seed and waveforms."""
+    node = os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0]
+    return f"make sim-one SIM={sim} SEED={seed} WAVES=1 TESTS='{node}'"
+
+
+def run_block(
+    *,
+    toplevel: str,
+    test_module: str,
+    parameters: Mapping[str, int] | None = None,
+    testcase: str | None = None,
+    extra_env: Mapping[str, str] | None = None,
+    plusargs: Sequence[str] = (),
+) -> Path:
+    """Build ``toplevel`` (from ``rtl/files.f``) with ``parameters``, run ``test_module`` on it.
+
+    Returns the results XML path; raises (fails the pytest test) when a cocotb test failed.
+    """
+    from cocotb_tools.runner import get_runner
+
+    sim = selected_sim()
+    seed = selected_seed()
+    waves = waves_requested()
+    toolchain.apply()
+    build_dir = BUILD / sim / _node_dir()
+    build_args: list[str] = []
+    env_sim: dict[str, str] = {}
+    if sim == "verilator":
+        # Verilator applies writes at the right moment, so the clock can run in C without
+        # Python writes going through the ReadWrite phase.  Icarus keeps cocotb's default
+        # (writes deferred to ReadWrite): trusting its inertial writes races with the DUT's
+        # flops on the edge where the test bench writes.
+        env_sim["COCOTB_TRUST_INERTIAL_WRITES"] = "1"
+        build_args += VERILATOR_ARGS
+        if waves:
+            build_args += ["--trace-fst", "--trace-structs"]
+    env = {
+        "MELSTM_SIM": sim,
+        "MELSTM_RESULTS": str(RESULTS),
+        "MELSTM_RERUN": rerun_command(sim, seed),
+        "MELSTM_PARAMS": ",".join(f"{k}={v}" for k, v in (parameters or {}).items()),
+        **env_sim,
+        **(extra_env or {}),
+    }
+    print(f"[runner] {toplevel} on {sim}, seed {seed}, parameters {dict(parameters or {})}, "
+          f"build {build_dir}")
+    runner = get_runner(sim)
+    runner.build(
+        sources=rtl_sources(file_list()),
+        hdl_toplevel=toplevel,
+        parameters=dict(parameters or {}),
+        build_args=build_args,
+        build_dir=build_dir,
+        waves=waves,
+        timescale=("1ns", "1ps"),
+    )
+    results = runner.test(
+        test_module=test_module,
+        hdl_toplevel=toplevel,
+        testcase=testcase,
+        seed=seed,
+        waves=waves,
+        extra_env=env,
+        plusargs=list(plusargs),
+        build_dir=build_dir,
+        test_dir=build_dir,
+        timescale=("1ns", "1ps"),
+    )
+    if waves:
+        wave = build_dir / ("dump.fst" if sim == "verilator" else f"{toplevel}.fst")
+        print(f"[runner] waveform: {wave}")
+    return results

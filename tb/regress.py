@@ -1,0 +1,111 @@
+"""The regression: sim tests over seeds, in parallel on every core, with a one-screen summary.
+
+``python -m tb.regress --sim verilator --nseeds 2`` (what ``make SIM=verilator`` runs).  It
+calls pytest (JUnit XML in ``results/junit-<sim>.xml``), then adds up the records every cocotb
+test leaves in ``results/records/`` and prints the summary.  Exit status is pytest's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from pathlib import Path
+
+from tb.common.runner import RESULTS, ROOT, SIMULATORS
+
+# record keys -> summary wording, in display order
+COUNTERS = {
+    "vectors": "vectors checked (block tests)",
+    "features": "feature vectors checked",
+    "detections": "detections checked",
+}
+
+
+def junit_counts(path: Path) -> dict[str, int]:
+    counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    if not path.is_file():
+        return counts
+    root = ET.parse(path).getroot()
+    for suite in root.iter("testsuite"):
+        for key in counts:
+            counts[key] += int(suite.get(key, 0))
+    return counts
+
+
+def summarize(records_dir: Path, junit: Path, wall: float, sim: str, seeds: list[int]) -> str:
+    totals: dict[str, float] = defaultdict(float)
+    tests_seen = set()
+    for f in sorted(records_dir.glob("*.json")):
+        rec = json.loads(f.read_text())
+        tests_seen.add(rec["test"])
+        for key, value in rec.items():
+            if isinstance(value, (int, float)) and key not in ("seed", "time"):
+                totals[key] += value
+    c = junit_counts(junit)
+    failed = c["failures"] + c["errors"]
+    passed = c["tests"] - failed - c["skipped"]
+    audio = totals.get("audio_seconds", 0.0)
+    lines = [
+        "=" * 72,
+        f"regression on {sim}: {passed} passed, {failed} failed, {c['skipped']} skipped "
+        f"({c['tests']} tests)",
+        f"seeds: {', '.join(map(str, seeds))}",
+    ]
+    for key, words in COUNTERS.items():
+        if key in totals or key != "vectors":
+            lines.append(f"{int(totals.get(key, 0))} {words}")
+    lines += [
+        f"{audio:.1f} audio seconds simulated",
+        f"wall time: {wall:.1f} s",
+        f"{audio / wall if wall else 0.0:.2f} audio seconds per wall second",
+        f"JUnit XML: {junit.relative_to(ROOT)}",
+        "=" * 72,
+        f"{passed} passed, {failed} failed",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m tb.regress", description=__doc__)
+    ap.add_argument("--sim", default=os.environ.get("SIM", "verilator"), choices=SIMULATORS)
+    ap.add_argument("--nseeds", type=int, default=2, help="seeds per test (default 2)")
+    ap.add_argument("--tests", default="", help="pytest node ids or paths (default: tb/)")
+    ap.add_argument("-m", dest="marker", default="sim and not slow", help="pytest marker expr")
+    ap.add_argument("-j", dest="jobs", default=str(os.cpu_count() or 1), help="parallel jobs")
+    args = ap.parse_args(argv)
+    if args.nseeds < 1:
+        print(f"regress: --nseeds={args.nseeds} must be at least 1", file=sys.stderr)
+        return 2
+    raw = os.environ.get("SEED", "")
+    try:
+        base = int(raw, 0) if raw else int.from_bytes(os.urandom(4), "little") >> 1
+    except ValueError:
+        print(f"regress: SEED={raw!r} is not an integer", file=sys.stderr)
+        return 2
+    seeds = [base + i for i in range(args.nseeds)]
+    records = RESULTS / "records"
+    shutil.rmtree(records, ignore_errors=True)
+    records.mkdir(parents=True)
+    junit = RESULTS / f"junit-{args.sim}.xml"
+    targets = args.tests.split() if args.tests else ["tb"]
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--sim={args.sim}",
+           f"--nseeds={args.nseeds}", "-m", args.marker, f"--junitxml={junit}", *targets]
+    if args.jobs != "1":
+        cmd += ["-n", args.jobs]
+    print(f"regress: seeds {seeds}; {' '.join(cmd[2:])}", flush=True)
+    start = time.monotonic()
+    rc = subprocess.call(cmd, cwd=ROOT, env={**os.environ, "SEED": str(base)})
+    wall = time.monotonic() - start
+    print(summarize(records, junit, wall, args.sim, seeds))
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
