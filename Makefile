@@ -17,7 +17,8 @@ JOBS         ?= $(shell nproc)
 export SIM SEED WAVES AUDIO
 
 .DEFAULT_GOAL := regress
-.PHONY: regress test slow sim-one lint lint-rtl lint-py bootstrap sysdeps clean distclean
+.PHONY: regress test slow sim-one frontend lstm gen bench bench-refmodel vectors lint lint-rtl \
+        lint-py bootstrap sysdeps clean distclean
 
 # ---------------------------------------------------------------------------- bootstrap
 bootstrap: sysdeps $(STAMP)
@@ -67,6 +68,27 @@ slow: bootstrap
 sim-one: bootstrap
 	@test -n "$(TESTS)" || { echo "sim-one: set TESTS='<pytest id>'" >&2; exit 2; }
 	@$(PY) -m pytest -p no:cacheprovider -s --sim $(SIM) "$(TESTS)"
+
+# Per-block runs with their own summaries; AUDIO=path.wav runs the front end on any WAV.
+frontend: bootstrap
+	@$(PY) -m tb.regress --sim $(SIM) -j $(JOBS) --nseeds 1 --tests "tb/frontend tb/mel_*"
+
+lstm: bootstrap
+	@$(PY) -m tb.regress --sim $(SIM) -j $(JOBS) --nseeds 1 --tests "tb/lstm*"
+
+# ---------------------------------------------------------------------------- generation
+# ROM images, generated packages and docs from the refmodel configs (rtl/gen, docs/registers.md)
+gen: bootstrap
+	@$(PY) -m refmodel.rtlgen
+
+# The recordings in vectors/ (needs espeak-ng and sox; see vectors/README.md)
+vectors: bootstrap
+	@$(PY) vectors/make_vectors.py
+
+# ---------------------------------------------------------------------------- benchmarks
+# Speed figures, printed (never asserted in tests)
+bench-refmodel: bootstrap
+	@$(PY) -m refmodel.bench frontend
 
 # ---------------------------------------------------------------------------- lint
 lint: lint-rtl lint-py

@@ -5,7 +5,7 @@ rule lives in exactly one place in Python and one place in SystemVerilog.
 
 Rounding rule: **round half up** (ties towards +infinity), i.e. add ``2**(shift-1)`` and shift
 right arithmetically.  It costs one adder in hardware; its +1/2 LSB bias is accounted for
-per stage in ``docs/fixed_point.md``.
+per stage in ``docs/fixed_point_frontend.md`` and ``docs/fixed_point_detector.md``.
 
 All functions accept Python ints or numpy integer arrays and return ``numpy.int64`` values
 (arrays keep their shape).  Inputs must fit in 62 signed bits so the intermediate sums

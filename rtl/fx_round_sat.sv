@@ -5,7 +5,7 @@
 //          sat_o high when the saturation clipped the result.
 // Latency: combinational. Mirrored bit for bit by refmodel.fixed.round_sat().
 // Rounding is half-up (ties go towards +inf): one adder and no sticky logic, and its
-// +1/2 LSB bias is documented per stage in docs/fixed_point.md.
+// +1/2 LSB bias is documented per stage in docs/fixed_point_*.md.
 module fx_round_sat #(
   parameter int InW   = 32,  // input width, signed
   parameter int OutW  = 16,  // output width, signed

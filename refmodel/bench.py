@@ -1,0 +1,95 @@
+"""Speed of the bit-accurate reference models: ``python -m refmodel.bench frontend``.
+
+Prints audio seconds processed per wall second on one core (goal, SPEC.md section 6:
+front end >= 100x real time, i.e. 10 minutes of audio in < 6 s).  Not a test: timing
+assertions do not belong in the test suite.
+
+To add a mode, write ``def bench_<name>(args) -> Result`` and register it in ``BENCHES``.
+"""
+
+from __future__ import annotations
+
+import os
+
+# One core: BLAS reads these when numpy is first imported, so set them before that.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from refmodel import audio  # noqa: E402
+
+
+@dataclass(frozen=True)
+class Result:
+    """What one benchmark measured."""
+
+    what: str
+    audio_seconds: float
+    wall_seconds: float
+    items: int  # outputs produced (feature vectors, detections, ...)
+    goal_x_realtime: float
+
+    @property
+    def x_realtime(self) -> float:
+        return self.audio_seconds / self.wall_seconds
+
+    def report(self) -> str:
+        verdict = "meets" if self.x_realtime >= self.goal_x_realtime else "MISSES"
+        return (f"{self.what}: {self.audio_seconds:.0f} s of audio ({self.items} items) in "
+                f"{self.wall_seconds:.2f} s wall = {self.x_realtime:.0f}x real time "
+                f"({verdict} the {self.goal_x_realtime:.0f}x goal)")
+
+
+def _best_of(fn: Callable[[], object], repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def bench_frontend(args: argparse.Namespace) -> Result:
+    """Bit-accurate ``refmodel.frontend.features`` on seeded pink noise plus a chirp."""
+    from refmodel import frontend
+
+    n = int(args.seconds * audio.SAMPLE_RATE)
+    rng = np.random.default_rng(args.seed)
+    x = (audio.pink_noise(args.seconds, 0.4, seed=rng).astype(np.int32)
+         + audio.chirp(args.seconds, 50.0, 7000.0, 0.3)).clip(-32768, 32767).astype(np.int16)
+    assert len(x) == n
+    frontend.features(x[: 16_000])  # warm the table caches
+    out: list[np.ndarray] = []
+    wall = _best_of(lambda: out.append(frontend.features(x)), args.repeat)
+    return Result("frontend (bit-accurate features)", args.seconds, wall, len(out[-1]), 100.0)
+
+
+BENCHES: dict[str, Callable[[argparse.Namespace], Result]] = {
+    "frontend": bench_frontend,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m refmodel.bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("mode", choices=sorted(BENCHES), help="which model to time")
+    parser.add_argument("--seconds", type=float, default=600.0,
+                        help="seconds of audio to process (default 600 = 10 min)")
+    parser.add_argument("--repeat", type=int, default=1, help="runs; the best is reported")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the synthetic audio")
+    args = parser.parse_args(argv)
+    if args.seconds <= 0 or args.repeat < 1:
+        parser.error("--seconds must be > 0 and --repeat >= 1")
+    print(BENCHES[args.mode](args).report())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
