@@ -1,7 +1,9 @@
 """Command line of the reference model.
 
     python -m refmodel features IN.wav -o OUT.npy    bit-accurate codes, uint8 (n_frames, 32)
-    python -m refmodel plot IN.wav -o OUT.png        log-mel spectrogram of the codes
+    python -m refmodel plot IN.wav -o OUT.png        spectrogram and detection timeline
+    python -m refmodel detect IN.wav [--weights FILE] [--threshold T]
+                                                     one line per 198-frame window
 
 Bad input (missing or corrupt file, bad option) prints one line on stderr naming the file or
 option and the problem, and exits non-zero (1 for bad data, 2 for bad usage) without a stack
@@ -18,7 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
-from refmodel import audio, frontend
+from refmodel import audio, detector, frontend
+
+DEFAULT_WEIGHTS = Path(__file__).resolve().parents[1] / "vectors" / \
+    "detector_weights_random_h32.npz"
 
 
 class CliError(Exception):
@@ -64,21 +69,57 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     # column k is 10 ms wide, centred on frame k's centre (160k + 200 samples)
     t0 = (cfg.frame_len - cfg.hop) / 2 / cfg.sample_rate
     t1 = t0 + n * cfg.hop / cfg.sample_rate
-    fig, ax = plt.subplots(figsize=(10, 4), layout="constrained")
+    weights = _weights(args.weights)
+    dets = detector.detect(codes, weights, args.threshold)
+    fig, (ax, tax) = plt.subplots(2, 1, figsize=(10, 5.5), layout="constrained", sharex=True,
+                                  height_ratios=(3, 1))
     img = ax.imshow(codes.T, origin="lower", aspect="auto", interpolation="nearest",
                     cmap="magma", vmin=0, vmax=cfg.code_max,
                     extent=(t0, t1, -0.5, cfg.n_mels - 0.5))
     ticks = np.arange(0, cfg.n_mels, 4)
     ax.set_yticks(ticks, [f"{centres[i]:.0f}" for i in ticks])
-    ax.set_xlabel("time (s)")
     ax.set_ylabel("mel band centre frequency (Hz)")
     ax.set_title(f"{Path(args.input).name}: bit-accurate log-mel features ({n} frames)")
     bar = fig.colorbar(img, ax=ax)
     lo, hi = cfg.db_floor, cfg.db_floor + cfg.db_span
     bar.set_label(f"code (0 = {lo:.0f} dB, {cfg.code_max} = {hi:+.0f} dB)")
+    detector.plot_timeline(tax, dets, args.threshold, window=weights.config.window,
+                           hop_s=cfg.hop / cfg.sample_rate)
+    tax.set_xlabel("time (s)")
+    tax.set_title(f"detections ({len(dets)} windows of {weights.config.window} frames, "
+                  f"threshold {args.threshold:g})")
     fig.savefig(out, dpi=100)
     plt.close(fig)
     print(f"{args.input}: {n} frames -> {out}")
+    return 0
+
+
+def _weights(path: Path) -> detector.DetectorWeights:
+    try:
+        return detector.DetectorWeights.load(path)
+    except FileNotFoundError:
+        raise CliError(f"{path}: weight file not found") from None
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _threshold(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"threshold {text!r} is not a number") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"threshold {value:g} is outside 0..1")
+    return value
+
+
+def _cmd_detect(args: argparse.Namespace) -> int:
+    weights = _weights(args.weights)
+    codes = frontend.features(_load(args.input))
+    if codes.shape[0] < weights.config.window:
+        raise CliError(f"{args.input}: {codes.shape[0]} frames, fewer than one detection window "
+                       f"({weights.config.window} frames, about 2 s)")
+    print("\n".join(detector.detect_table(codes, weights, args.threshold)))
     return 0
 
 
@@ -86,6 +127,13 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, no usage dump
         sys.stderr.write(f"{self.prog}: error: {message}\n")
         raise SystemExit(2)
+
+
+def _detector_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS,
+                   help="detector weight file (.npz, default: the seeded random H=32 set)")
+    p.add_argument("--threshold", type=_threshold, default=0.5,
+                   help="flag threshold in 0..1 (default 0.5)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -98,7 +146,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("plot", help="log-mel spectrogram of a WAV file as PNG")
     p.add_argument("input", type=Path, help="any WAV file")
     p.add_argument("-o", "--output", type=Path, required=True, help="output .png file")
+    _detector_options(p)
     p.set_defaults(func=_cmd_plot)
+    p = sub.add_parser("detect", help="one detection line per 198-frame window of a WAV file")
+    p.add_argument("input", type=Path, help="any WAV file")
+    _detector_options(p)
+    p.set_defaults(func=_cmd_detect)
     return parser
 
 

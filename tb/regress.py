@@ -39,14 +39,23 @@ def junit_counts(path: Path) -> dict[str, int]:
     return counts
 
 
+# record keys that are worst cases (max over the run, per HDL parameter set), not counts
+WORST = {
+    "fe_cycles_per_hop": "front end: {v} cycles per hop",
+    "lstm_cycles_per_step": "lstm: {v} cycles per step",
+}
+
+
 def summarize(records_dir: Path, junit: Path, wall: float, sim: str, seeds: list[int]) -> str:
     totals: dict[str, float] = defaultdict(float)
-    tests_seen = set()
+    worst: dict[str, dict[str, int]] = defaultdict(dict)
     for f in sorted(records_dir.glob("*.json")):
         rec = json.loads(f.read_text())
-        tests_seen.add(rec["test"])
         for key, value in rec.items():
-            if isinstance(value, (int, float)) and key not in ("seed", "time"):
+            if key in WORST:
+                per = worst[key]
+                per[rec["params"]] = max(per.get(rec["params"], 0), int(value))
+            elif isinstance(value, (int, float)) and key not in ("seed", "time"):
                 totals[key] += value
     c = junit_counts(junit)
     failed = c["failures"] + c["errors"]
@@ -61,6 +70,9 @@ def summarize(records_dir: Path, junit: Path, wall: float, sim: str, seeds: list
     for key, words in COUNTERS.items():
         if key in totals or key != "vectors":
             lines.append(f"{int(totals.get(key, 0))} {words}")
+    for key, fmt in WORST.items():
+        for params, value in sorted(worst.get(key, {}).items()):
+            lines.append(fmt.format(v=value) + (f" ({params})" if params else ""))
     lines += [
         f"{audio:.1f} audio seconds simulated",
         f"wall time: {wall:.1f} s",

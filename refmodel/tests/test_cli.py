@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from refmodel import audio, frontend
+from refmodel import audio, detector, frontend
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,7 +40,28 @@ def test_plot_writes_a_png(wav: Path, tmp_path: Path) -> None:
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_detect_prints_one_line_per_window(tmp_path: Path) -> None:
+    wav = tmp_path / "long.wav"
+    x = audio.pink_noise(4.5, 0.3, seed=5)  # 448 frames: two windows and 52 frames left over
+    audio.write_wav(wav, x)
+    weights = detector.DetectorWeights.random(3, hidden=16)
+    wfile = tmp_path / "w.npz"
+    weights.save(wfile)
+    r = _run("detect", str(wav), "--weights", str(wfile), "--threshold", "0.25")
+    assert r.returncode == 0, r.stderr
+    rows = [ln.split() for ln in r.stdout.splitlines() if not ln.startswith("#")]
+    want = detector.detect(frontend.features(x), weights, 0.25)
+    assert [int(row[0]) for row in rows] == [0, 1]
+    assert [float(row[1]) for row in rows] == [0.0, 1.98]
+    assert [int(row[3]) for row in rows] == [d.score_int for d in want]
+    assert [int(row[4]) for row in rows] == [int(d.flag) for d in want]
+
+
 @pytest.mark.parametrize(("make", "args", "needle"), [
+    (None, ["detect", "{wav}", "--threshold", "1.5"], "1.5"),
+    (None, ["detect", "{wav}", "--weights", "{tmp}/nope.npz"], "nope.npz"),
+    (b"not an npz", ["detect", "{wav}", "--weights", "{tmp}/bad.wav"], "bad.wav"),
+    (None, ["detect", "{wav}"], "fewer than one detection window"),
     (None, ["features", "{tmp}/missing.wav", "-o", "{tmp}/o.npy"], "missing.wav"),
     (b"RIFF\x10\x00\x00\x00WAVEjunkjunk", ["features", "{tmp}/bad.wav", "-o", "{tmp}/o.npy"],
      "bad.wav"),
