@@ -55,8 +55,9 @@ ERROR_CAUSES = (
 REGISTERS = (
     Register("CTRL", 0x00, "rw", (
         Field("ENABLE", 0, 1, 0, "1: accept audio; 0: audio input not ready (state kept)"),
-        Field("SOFT_RESET", 1, 1, 0, "write 1: clear front end, detector and counters as after "
-              "reset (registers other than STATUS/counters keep their values); reads 0"),
+        Field("SOFT_RESET", 1, 1, 0, "write 1: the next cycle clears the front end, the detector, "
+              "FRAMES, WINDOWS and LAST_DET as after reset; ENABLE, THRESHOLD, WLOAD_ADDR, "
+              "ERRORS and ERR_CAUSE keep their values; reads 0"),
     ), "control"),
     Register("STATUS", 0x04, "ro", (
         Field("ENABLED", 0, 1, 0, "CTRL.ENABLE"),
@@ -144,3 +145,144 @@ def _generated() -> dict[str, str]:
                             source="refmodel/regmap.py",
                             purpose="register offsets, reset values and fields of melstm_top")
     return {"melstm_reg_pkg.sv": pkg}
+
+
+@dataclass
+class RegInputs:
+    """What ``melstm_regs`` sees in one clock cycle."""
+
+    req: bool = False
+    we: bool = False
+    addr: int = 0
+    wdata: int = 0
+    window_active: bool = False
+    wl_err: bool = False  # the detector refuses this cycle's weight write (address too high)
+    frame: bool = False
+    det: bool = False
+    det_score: int = 0
+    det_flag: bool = False
+
+
+@dataclass
+class RegOutputs:
+    """What ``melstm_regs`` drives: the response to last cycle's request, and controls."""
+
+    rvalid: bool
+    rdata: int
+    err: bool
+    enable: bool
+    clear: bool
+    threshold: int
+    wl_valid: bool  # combinational with this cycle's request
+    wl_addr: int
+
+
+class RegisterModel:
+    """Cycle-accurate model of ``rtl/melstm_regs.sv`` (the register block's refmodel stage).
+
+    Call :meth:`outputs` for the current cycle's outputs (``wl_valid`` depends on this cycle's
+    inputs), then :meth:`clock` to advance one rising edge.
+    """
+
+    def __init__(self, wl_addr_bits: int = 16) -> None:
+        self.wl_addr_bits = wl_addr_bits
+        self.reset()
+
+    def reset(self) -> None:
+        self.enable = bool(BY_NAME["CTRL"].reset & 1)
+        self.clear = False
+        self.threshold = BY_NAME["THRESHOLD"].reset
+        self.waddr = 0
+        self.frames = self.windows = self.errors = 0
+        self.cause = 0
+        self.last_score, self.last_flag = 0, False
+        self.rvalid, self.rdata, self.rerr = False, 0, False
+
+    def _decode(self, addr: int) -> Register | None:
+        if addr & 3:
+            return None
+        return next((r for r in REGISTERS if r.offset == addr), None)
+
+    def _causes(self, i: RegInputs) -> int:
+        reg = self._decode(i.addr) if i.req else None
+        wr = i.req and i.we
+        c = 0
+        if i.req and reg is None:
+            c |= 1 << field("ERR_CAUSE", "BAD_ADDR").lsb
+        if wr and reg is not None and reg.access == "ro":
+            c |= 1 << field("ERR_CAUSE", "RO_WRITE").lsb
+        if wr and reg is not None and reg.name == "WLOAD_DATA":
+            if i.window_active:
+                c |= 1 << field("ERR_CAUSE", "WLOAD_BUSY").lsb
+            elif i.wl_err:
+                c |= 1 << field("ERR_CAUSE", "WLOAD_RANGE").lsb
+        return c
+
+    def outputs(self, i: RegInputs) -> RegOutputs:
+        reg = self._decode(i.addr) if i.req else None
+        wl_valid = bool(i.req and i.we and reg is not None and reg.name == "WLOAD_DATA"
+                        and not i.window_active)
+        return RegOutputs(self.rvalid, self.rdata, self.rerr, self.enable, self.clear,
+                          self.threshold, wl_valid, self.waddr)
+
+    def _read(self, reg: Register, window_active: bool) -> int:
+        f = lambda r, n: field(r, n).lsb  # noqa: E731
+        match reg.name:
+            case "CTRL":
+                return int(self.enable) << f("CTRL", "ENABLE")
+            case "STATUS":
+                return (int(self.enable) << f("STATUS", "ENABLED")
+                        | int(window_active) << f("STATUS", "WINDOW_ACTIVE")
+                        | int(self.cause != 0) << f("STATUS", "ERROR"))
+            case "THRESHOLD":
+                return self.threshold
+            case "WLOAD_ADDR":
+                return self.waddr
+            case "FRAMES":
+                return self.frames
+            case "WINDOWS":
+                return self.windows
+            case "ERRORS":
+                return self.errors
+            case "ERR_CAUSE":
+                return self.cause
+            case "LAST_DET":
+                return self.last_score | int(self.last_flag) << f("LAST_DET", "FLAG")
+        return 0  # write-only registers read 0
+
+    def clock(self, i: RegInputs) -> None:
+        """Advance one rising edge with inputs ``i``."""
+        reg = self._decode(i.addr) if i.req else None
+        wr = i.req and i.we
+        causes = self._causes(i)
+        wl_valid = self.outputs(i).wl_valid
+        # response registers
+        self.rvalid = i.req
+        self.rerr = causes != 0
+        self.rdata = self._read(reg, i.window_active) if (i.req and not i.we and reg) else 0
+        mask32 = (1 << 32) - 1
+        clear_now = self.clear
+        self.clear = False
+        frames = (self.frames + int(i.frame)) & mask32
+        windows = (self.windows + int(i.det)) & mask32
+        last = (i.det_score, i.det_flag) if i.det else (self.last_score, self.last_flag)
+        self.errors = (self.errors + int(causes != 0)) & mask32
+        if wr and reg is not None:
+            d = i.wdata
+            match reg.name:
+                case "CTRL":
+                    self.enable = bool(d >> field("CTRL", "ENABLE").lsb & 1)
+                    self.clear = bool(d >> field("CTRL", "SOFT_RESET").lsb & 1)
+                case "THRESHOLD":
+                    self.threshold = d & BY_NAME["THRESHOLD"].mask
+                case "WLOAD_ADDR":
+                    self.waddr = d & ((1 << self.wl_addr_bits) - 1)
+                case "ERR_CAUSE":
+                    self.cause &= ~d
+        if wl_valid and not i.wl_err:
+            self.waddr = (self.waddr + 1) & ((1 << self.wl_addr_bits) - 1)
+        self.cause |= causes
+        if clear_now:
+            frames, windows, last = 0, 0, (0, False)
+        self.frames, self.windows = frames, windows
+        self.last_score, self.last_flag = last

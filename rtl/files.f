@@ -7,3 +7,5 @@ fx_round_sat.sv
 # ---- mel front end (generated package and ROMs first)
 # ---- lstm detector (generated package and ROMs first)
 # ---- top
+gen/melstm_reg_pkg.sv
+melstm_regs.sv
