@@ -12,6 +12,8 @@ any cocotb test failed.  Knobs, all from the environment so that ``make`` passes
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import os
 import re
 import secrets
@@ -77,6 +79,26 @@ def rtl_sources(names: Sequence[str]) -> list[Path]:
     return paths
 
 
+def _build_once(runner, *, build_dir: Path, key: str, **build_kwargs) -> None:
+    """Build into ``build_dir`` unless an identical build is already there.
+
+    Tests of one DUT configuration share a build; a lock keeps parallel workers from building
+    the same directory at once, and a stamp (sources' times plus the build arguments) says
+    whether the build is current.
+    """
+    build_dir.mkdir(parents=True, exist_ok=True)
+    sources = build_kwargs["sources"]
+    stamp_text = key + "".join(f"{p}:{p.stat().st_mtime_ns}\n" for p in sources)
+    stamp = build_dir / "build.stamp"
+    with open(build_dir / "build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if stamp.is_file() and stamp.read_text() == stamp_text:
+            return
+        stamp.unlink(missing_ok=True)
+        runner.build(build_dir=build_dir, **build_kwargs)
+        stamp.write_text(stamp_text)
+
+
 def _node_dir() -> str:
     """A directory name unique to the running pytest node (parameters included)."""
     node = os.environ.get("PYTEST_CURRENT_TEST", "manual").split(" ")[0]
@@ -108,7 +130,11 @@ def run_block(
     seed = selected_seed()
     waves = waves_requested()
     toolchain.apply()
-    build_dir = BUILD / sim / _node_dir()
+    params = dict(parameters or {})
+    key = f"{toplevel} {sorted(params.items())} waves={waves}"
+    tag = hashlib.sha1(key.encode()).hexdigest()[:10]
+    build_dir = BUILD / sim / f"build-{toplevel}-{tag}"
+    test_dir = BUILD / sim / _node_dir()
     build_args: list[str] = []
     env_sim: dict[str, str] = {}
     if sim == "verilator":
@@ -128,31 +154,34 @@ def run_block(
         **env_sim,
         **(extra_env or {}),
     }
-    print(f"[runner] {toplevel} on {sim}, seed {seed}, parameters {dict(parameters or {})}, "
-          f"build {build_dir}")
+    print(f"[runner] {toplevel} on {sim}, seed {seed}, parameters {params}, "
+          f"build {build_dir}, run {test_dir}")
     runner = get_runner(sim)
-    runner.build(
+    _build_once(
+        runner,
+        build_dir=build_dir,
+        key=f"{key} {build_args}\n",
         sources=rtl_sources(file_list()),
         hdl_toplevel=toplevel,
-        parameters=dict(parameters or {}),
+        parameters=params,
         build_args=build_args,
-        build_dir=build_dir,
         waves=waves,
         timescale=("1ns", "1ps"),
     )
     results = runner.test(
         test_module=test_module,
         hdl_toplevel=toplevel,
+        hdl_toplevel_lang="verilog",  # needed when the build was reused (no build() here)
         testcase=testcase,
         seed=seed,
         waves=waves,
         extra_env=env,
         plusargs=list(plusargs),
         build_dir=build_dir,
-        test_dir=build_dir,
+        test_dir=test_dir,
         timescale=("1ns", "1ps"),
     )
     if waves:
-        wave = build_dir / ("dump.fst" if sim == "verilator" else f"{toplevel}.fst")
+        wave = test_dir / ("dump.fst" if sim == "verilator" else f"{toplevel}.fst")
         print(f"[runner] waveform: {wave}")
     return results

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 from cocotb.triggers import Event, ReadOnly, RisingEdge, Timer
+from cocotb.utils import get_sim_time
 
 Item = Mapping[str, int]
 
@@ -57,15 +58,26 @@ class GapModel:
 
 
 class StreamDriver:
-    """Drives items into a valid/ready input with seeded random idle cycles between them."""
+    """Drives items into a valid/ready input with seeded random idle cycles between them.
+
+    With ``pace=N`` it behaves like a converter with a fixed sample clock instead: item ``k``
+    is presented ``k * N`` cycles after the first, and when an item has not been accepted by
+    the time the next one is due, that is an **overrun** (counted in ``overruns``; the late
+    item is still delivered, so the data stream stays intact for checking).
+    """
 
     def __init__(self, clk, valid, ready, data: Mapping[str, Any], *, period_ns: int,
-                 gaps: GapModel | None = None, name: str = "driver"):
+                 gaps: GapModel | None = None, pace: int | None = None,
+                 name: str = "driver"):
+        if pace is not None and pace < 1:
+            raise ValueError(f"{name}: pace={pace} cycles must be >= 1")
         self.clk, self.valid, self.ready, self.data = clk, valid, ready, dict(data)
         self.period_ns = period_ns
         self.gaps = gaps or GapModel(None)
+        self.pace = pace
         self.name = name
         self.sent = 0
+        self.overruns = 0
         self.on_sent: list[Callable[[Item], None]] = []
         valid.value = 0
 
@@ -77,7 +89,19 @@ class StreamDriver:
     async def send(self, items: Iterable[Item]) -> None:
         """Send every item in order; returns after the last one was accepted."""
         await RisingEdge(self.clk)
+        due = get_sim_time("ns")  # paced mode: when the next item is due (at an edge)
         for item in items:
+            if self.pace is not None:
+                now = get_sim_time("ns")
+                if now > due:
+                    self.overruns += 1
+                    due = now
+                elif now < due:
+                    self.valid.value = 0
+                    # wake half a cycle before the due edge, then write just after it
+                    await Timer(due - now - self.period_ns // 2, unit="ns")
+                    await RisingEdge(self.clk)
+                due += self.pace * self.period_ns
             gap = self.gaps.draw()
             if gap:
                 await self._idle(gap)
