@@ -24,6 +24,16 @@ mel_log2.sv
 mel_quant.sv
 mel_frontend.sv
 # ---- lstm detector (generated package and ROMs first)
+gen/lstm_pkg.sv
+gen/lstm_act_rom.sv
+lstm_act.sv
+lstm_cell.sv
+lstm_pe_array.sv
+lstm_mem.sv
+lstm_update.sv
+lstm_head.sv
+lstm_seq.sv
+lstm_detector.sv
 # ---- top
 gen/melstm_reg_pkg.sv
 melstm_regs.sv

