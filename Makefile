@@ -49,14 +49,15 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 # ---------------------------------------------------------------------------- runs
-# The default regression: sim tests over NSEEDS seeds, parallel, JUnit XML and a summary.
+# The default regression: the top-level tests over NSEEDS seeds, in parallel, with JUnit XML
+# and a one-screen summary.  AUDIO=path.wav runs the recorded-audio test on that file.
 regress: bootstrap
 	@$(PY) -m tb.regress --sim $(SIM) -j $(JOBS) $(if $(NSEEDS),--nseeds $(NSEEDS)) \
-	  $(if $(TESTS),--tests "$(TESTS)")
+	  --tests "$(or $(TESTS),$(if $(AUDIO),tb/top/test_top.py::test_top -k RecordingsTest,tb/top))"
 
 # The whole suite (CI): refmodel tests and every sim test on both simulators.
 test: bootstrap
-	@$(PY) -m pytest -n $(JOBS) -p no:cacheprovider --sim icarus,verilator -m "not slow" \
+	@MELSTM_SUITE=ci $(PY) -m pytest -n $(JOBS) -p no:cacheprovider --sim icarus,verilator -m "not slow and not bench" \
 	  --junitxml results/junit-test.xml
 
 # Long runs: soaks and full parameter matrices.
@@ -88,7 +89,11 @@ vectors: bootstrap
 # ---------------------------------------------------------------------------- benchmarks
 # Speed figures, printed (never asserted in tests)
 bench-refmodel: bootstrap
-	@$(PY) -m refmodel.bench frontend
+	@$(PY) -m refmodel.bench all
+
+# The full environment on 10 s of audio per simulator, and the design with Python idle
+bench: bootstrap bench-refmodel
+	@$(PY) -m tb.bench
 
 # ---------------------------------------------------------------------------- lint
 lint: lint-rtl lint-py

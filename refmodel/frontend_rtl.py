@@ -92,39 +92,8 @@ def render_package(cfg: FrontendConfig = DEFAULT) -> str:
 
 
 def _rom(name: str, values: np.ndarray, width: int, purpose: str, fmt: str) -> str:
-    """A combinational ROM ``data_o = values[addr_i]`` (zero past the end).
-
-    Same ports, header and contents as :func:`refmodel.rtlgen.sv_rom`, but the table is one
-    packed ``localparam`` read with an indexed part-select instead of a ``case``: Icarus
-    evaluates a 256-way ``case`` about 3x slower than the whole FFT around it (measured:
-    mel_fft 4.3k -> 10k cycles/s), Verilator and synthesis see the same mux.
-    """
-    rtlgen.sv_rom(name=name, values=values, width=width, purpose=purpose, source=SOURCE,
-                  value_format=fmt)  # the shared range checks
-    vals = [int(v) for v in np.asarray(values).ravel()]
-    depth = len(vals)
-    aw = max(1, (depth - 1).bit_length())
-    mask = (1 << width) - 1
-    digits = (width + 3) // 4
-    words = [f"{width}'h{v & mask:0{digits}x}" for v in reversed(vals)]
-    rows = ",\n".join("    " + ", ".join(words[i:i + 6]) for i in range(0, depth, 6))
-    read = f"Table[{width} * int'(addr_i) +: {width}]"
-    if depth < 1 << aw:
-        read = f"(int'(addr_i) < Depth) ? {read} : '0"
-    return (
-        rtlgen.HEADER.format(source=SOURCE)
-        + f"// Purpose: {purpose}\n"
-        + f"// Contents: {depth} words of {fmt} in {width} bits; combinational read.\n"
-        + f"module {name} (\n"
-        + f"  input  logic [{aw - 1}:0] addr_i,  // word address, 0..{depth - 1}\n"
-        + f"  output logic [{width - 1}:0] data_o   // {fmt}\n"
-        + ");\n"
-        + f"  localparam int Depth = {depth};\n"
-        + f"  // word i at bits [{width} i +: {width}] (last word first)\n"
-        + f"  localparam logic [Depth*{width}-1:0] Table = {{\n{rows}\n  }};\n"
-        + f"  assign data_o = {read};\n"
-        + "endmodule\n"
-    )
+    return rtlgen.sv_rom(name=name, values=values, width=width, purpose=purpose, source=SOURCE,
+                         value_format=fmt)
 
 
 def render_roms(cfg: FrontendConfig = DEFAULT) -> dict[str, str]:

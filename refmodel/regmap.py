@@ -69,8 +69,8 @@ REGISTERS = (
               "fires); used for every detection after the write"),
     ), "detection threshold"),
     Register("WLOAD_ADDR", 0x0C, "rw", (
-        Field("ADDR", 0, 16, 0, "weight-memory word address of the next WLOAD_DATA write; "
-              "increments after each accepted write"),
+        Field("ADDR", 0, 16, 0, "load-port word address of the next WLOAD_DATA write; "
+              "advances after every WLOAD_DATA write not refused with WLOAD_BUSY"),
     ), "weight load address"),
     Register("WLOAD_DATA", 0x10, "wo", (
         Field("DATA", 0, 16, 0, "weight-memory word (layout in docs/fixed_point_detector.md); "
@@ -156,7 +156,7 @@ class RegInputs:
     addr: int = 0
     wdata: int = 0
     window_active: bool = False
-    wl_err: bool = False  # the detector refuses this cycle's weight write (address too high)
+    wl_err: bool = False  # the detector refuses last cycle's weight write (address too high)
     frame: bool = False
     det: bool = False
     det_score: int = 0
@@ -197,6 +197,8 @@ class RegisterModel:
         self.cause = 0
         self.last_score, self.last_flag = 0, False
         self.rvalid, self.rdata, self.rerr = False, 0, False
+        self.wl_sent = False  # a weight write went out last cycle
+        self.wl_sent_addr = 0
 
     def _decode(self, addr: int) -> Register | None:
         if addr & 3:
@@ -211,19 +213,19 @@ class RegisterModel:
             c |= 1 << field("ERR_CAUSE", "BAD_ADDR").lsb
         if wr and reg is not None and reg.access == "ro":
             c |= 1 << field("ERR_CAUSE", "RO_WRITE").lsb
-        if wr and reg is not None and reg.name == "WLOAD_DATA":
-            if i.window_active:
-                c |= 1 << field("ERR_CAUSE", "WLOAD_BUSY").lsb
-            elif i.wl_err:
-                c |= 1 << field("ERR_CAUSE", "WLOAD_RANGE").lsb
+        if wr and reg is not None and reg.name == "WLOAD_DATA" and i.window_active:
+            c |= 1 << field("ERR_CAUSE", "WLOAD_BUSY").lsb
         return c
+
+    def _late(self, i: RegInputs) -> bool:
+        return self.wl_sent and i.wl_err
 
     def outputs(self, i: RegInputs) -> RegOutputs:
         reg = self._decode(i.addr) if i.req else None
         wl_valid = bool(i.req and i.we and reg is not None and reg.name == "WLOAD_DATA"
                         and not i.window_active)
-        return RegOutputs(self.rvalid, self.rdata, self.rerr, self.enable, self.clear,
-                          self.threshold, wl_valid, self.waddr)
+        return RegOutputs(self.rvalid, self.rdata, self.rerr or self._late(i), self.enable,
+                          self.clear, self.threshold, wl_valid, self.waddr)
 
     def _read(self, reg: Register, window_active: bool) -> int:
         f = lambda r, n: field(r, n).lsb  # noqa: E731
@@ -255,10 +257,12 @@ class RegisterModel:
         reg = self._decode(i.addr) if i.req else None
         wr = i.req and i.we
         causes = self._causes(i)
+        late = self._late(i)
         wl_valid = self.outputs(i).wl_valid
         # response registers
         self.rvalid = i.req
         self.rerr = causes != 0
+        self.wl_sent, self.wl_sent_addr = wl_valid, self.waddr
         self.rdata = self._read(reg, i.window_active) if (i.req and not i.we and reg) else 0
         mask32 = (1 << 32) - 1
         clear_now = self.clear
@@ -266,7 +270,9 @@ class RegisterModel:
         frames = (self.frames + int(i.frame)) & mask32
         windows = (self.windows + int(i.det)) & mask32
         last = (i.det_score, i.det_flag) if i.det else (self.last_score, self.last_flag)
-        self.errors = (self.errors + int(causes != 0)) & mask32
+        self.errors = (self.errors + int(causes != 0) + int(late)) & mask32
+        if late:
+            causes |= 1 << field("ERR_CAUSE", "WLOAD_RANGE").lsb
         if wr and reg is not None:
             d = i.wdata
             match reg.name:
@@ -279,7 +285,7 @@ class RegisterModel:
                     self.waddr = d & ((1 << self.wl_addr_bits) - 1)
                 case "ERR_CAUSE":
                     self.cause &= ~d
-        if wl_valid and not i.wl_err:
+        if wl_valid:
             self.waddr = (self.waddr + 1) & ((1 << self.wl_addr_bits) - 1)
         self.cause |= causes
         if clear_now:

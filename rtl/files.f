@@ -37,3 +37,4 @@ lstm_detector.sv
 # ---- top
 gen/melstm_reg_pkg.sv
 melstm_regs.sv
+melstm_top.sv

@@ -6,7 +6,8 @@
 //          register, weight write while a window runs or past the weight memory) changes
 //          nothing but ERR_CAUSE and ERRORS, and answers with reg_err_o.
 //          Weight writes go out on wl_* in the request's cycle; the detector answers wl_err_i
-//          in the same cycle (combinational) when the address is past its memory.
+//          one cycle later (with the response) when the address is past its memory, and that
+//          error joins the write's response.  WLOAD_ADDR advances with every forwarded write.
 // Latency: 1 cycle request to response; CTRL.SOFT_RESET gives a one-cycle clear_o pulse.
 module melstm_regs
   import melstm_reg_pkg::*;
@@ -30,7 +31,7 @@ module melstm_regs
   output logic                wl_valid_o,       // weight write to the detector
   output logic [WlAddrW-1:0]  wl_addr_o,        // weight word address
   output logic [WloadDataDataW-1:0] wl_data_o,  // weight word
-  input  logic                wl_err_i,         // detector refused wl write (same cycle)
+  input  logic                wl_err_i,         // detector refused last cycle's wl write
   // status and events from the datapath
   input  logic                window_active_i,  // a detection window is part-way
   input  logic                frame_i,          // a feature vector went to the detector
@@ -72,8 +73,9 @@ module melstm_regs
   logic                       rvalid_q, rerr_q, rerr_d;
   logic [RegDataW-1:0]        rdata_q, rdata_d;
 
-  logic wr, rd, new_cause_any;
+  logic wr, rd, req_err, late_range;
   logic [NumCauses-1:0] new_cause;
+  logic wl_sent_q;  // a weight write went to the detector last cycle
 
   assign wr = reg_req_i && reg_we_i;
   assign rd = reg_req_i && !reg_we_i;
@@ -83,13 +85,15 @@ module melstm_regs
   assign wl_addr_o  = waddr_q;
   assign wl_data_o  = reg_wdata_i[WloadDataDataW-1:0];
 
+  // Causes of this cycle's request, plus the detector's late refusal of last cycle's write.
   always_comb begin
-    new_cause                 = '0;
+    new_cause                        = '0;
     new_cause[ErrCauseBadAddrLsb]    = reg_req_i && !hit_any;
     new_cause[ErrCauseRoWriteLsb]    = wr && hit_ro;
     new_cause[ErrCauseWloadBusyLsb]  = wr && hit_wdata && window_active_i;
-    new_cause[ErrCauseWloadRangeLsb] = wl_valid_o && wl_err_i;
-    new_cause_any             = |new_cause;
+    req_err                          = |new_cause;
+    late_range                       = wl_sent_q && wl_err_i;
+    new_cause[ErrCauseWloadRangeLsb] = late_range;
   end
 
   always_comb begin
@@ -99,7 +103,7 @@ module melstm_regs
     waddr_d      = waddr_q;
     frames_d     = frames_q + 32'(frame_i);
     windows_d    = windows_q + 32'(det_i);
-    errors_d     = errors_q + 32'(new_cause_any);
+    errors_d     = errors_q + 32'(req_err) + 32'(late_range);
     cause_d      = cause_q | new_cause;
     last_score_d = det_i ? det_score_i : last_score_q;
     last_flag_d  = det_i ? det_flag_i : last_flag_q;
@@ -109,7 +113,7 @@ module melstm_regs
     end
     if (wr && hit_thr) thr_d = reg_wdata_i[ThresholdValueLsb +: ThresholdValueW];
     if (wr && hit_waddr) waddr_d = reg_wdata_i[WlAddrW-1:0];
-    if (wl_valid_o && !wl_err_i) waddr_d = waddr_q + WlAddrW'(1);
+    if (wl_valid_o) waddr_d = waddr_q + WlAddrW'(1);
     if (wr && hit_cause) cause_d = (cause_q & ~reg_wdata_i[NumCauses-1:0]) | new_cause;
     if (clear_q) begin
       // The soft reset restarts the datapath's counters; configuration stays.
@@ -123,7 +127,7 @@ module melstm_regs
   // Read data, registered with the response.
   always_comb begin
     rdata_d = '0;
-    rerr_d  = new_cause_any;
+    rerr_d  = req_err;
     if (rd) begin
       unique case (1'b1)
         hit_ctrl:    rdata_d[CtrlEnableLsb] = enable_q;
@@ -160,6 +164,7 @@ module melstm_regs
       last_score_q <= '0;
       last_flag_q  <= 1'b0;
       rvalid_q     <= 1'b0;
+      wl_sent_q    <= 1'b0;
       rerr_q       <= 1'b0;
       rdata_q      <= '0;
     end else begin
@@ -174,6 +179,7 @@ module melstm_regs
       last_score_q <= last_score_d;
       last_flag_q  <= last_flag_d;
       rvalid_q     <= reg_req_i;
+      wl_sent_q    <= wl_valid_o;
       rerr_q       <= rerr_d;
       rdata_q      <= rdata_d;
     end
@@ -184,7 +190,7 @@ module melstm_regs
   assign threshold_o  = thr_q;
   assign reg_rvalid_o = rvalid_q;
   assign reg_rdata_o  = rdata_q;
-  assign reg_err_o    = rerr_q;
+  assign reg_err_o    = rerr_q || late_range;
 
 `ifndef SYNTHESIS
   always @(posedge clk_i) begin

@@ -89,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sim", default=os.environ.get("SIM", "verilator"), choices=SIMULATORS)
     ap.add_argument("--nseeds", type=int, default=2, help="seeds per test (default 2)")
     ap.add_argument("--tests", default="", help="pytest node ids or paths (default: tb/)")
-    ap.add_argument("-m", dest="marker", default="sim and not slow", help="pytest marker expr")
+    ap.add_argument("-m", dest="marker", default="sim and not slow and not bench",
+                    help="pytest marker expression")
     ap.add_argument("-j", dest="jobs", default=str(os.cpu_count() or 1), help="parallel jobs")
     args = ap.parse_args(argv)
     if args.nseeds < 1:

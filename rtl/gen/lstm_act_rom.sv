@@ -6,138 +6,31 @@ module lstm_act_rom (
   input  logic [7:0] addr_i,  // word address, 0..128
   output logic [15:0] data_o   // unsigned UQ0.16
 );
-  always_comb begin
-    unique case (addr_i)
-      8'h00: data_o = 16'h8000;
-      8'h01: data_o = 16'h87fd;
-      8'h02: data_o = 16'h8feb;
-      8'h03: data_o = 16'h97b9;
-      8'h04: data_o = 16'h9f59;
-      8'h05: data_o = 16'ha6bf;
-      8'h06: data_o = 16'haddf;
-      8'h07: data_o = 16'hb4ae;
-      8'h08: data_o = 16'hbb27;
-      8'h09: data_o = 16'hc142;
-      8'h0a: data_o = 16'hc6fd;
-      8'h0b: data_o = 16'hcc56;
-      8'h0c: data_o = 16'hd14d;
-      8'h0d: data_o = 16'hd5e2;
-      8'h0e: data_o = 16'hda1a;
-      8'h0f: data_o = 16'hddf6;
-      8'h10: data_o = 16'he17c;
-      8'h11: data_o = 16'he4b0;
-      8'h12: data_o = 16'he797;
-      8'h13: data_o = 16'hea37;
-      8'h14: data_o = 16'hec95;
-      8'h15: data_o = 16'heeb5;
-      8'h16: data_o = 16'hf09e;
-      8'h17: data_o = 16'hf254;
-      8'h18: data_o = 16'hf3dc;
-      8'h19: data_o = 16'hf53a;
-      8'h1a: data_o = 16'hf672;
-      8'h1b: data_o = 16'hf788;
-      8'h1c: data_o = 16'hf87f;
-      8'h1d: data_o = 16'hf95b;
-      8'h1e: data_o = 16'hfa1e;
-      8'h1f: data_o = 16'hfacb;
-      8'h20: data_o = 16'hfb65;
-      8'h21: data_o = 16'hfbee;
-      8'h22: data_o = 16'hfc66;
-      8'h23: data_o = 16'hfcd1;
-      8'h24: data_o = 16'hfd30;
-      8'h25: data_o = 16'hfd84;
-      8'h26: data_o = 16'hfdce;
-      8'h27: data_o = 16'hfe0f;
-      8'h28: data_o = 16'hfe49;
-      8'h29: data_o = 16'hfe7d;
-      8'h2a: data_o = 16'hfeaa;
-      8'h2b: data_o = 16'hfed2;
-      8'h2c: data_o = 16'hfef5;
-      8'h2d: data_o = 16'hff14;
-      8'h2e: data_o = 16'hff30;
-      8'h2f: data_o = 16'hff48;
-      8'h30: data_o = 16'hff5e;
-      8'h31: data_o = 16'hff71;
-      8'h32: data_o = 16'hff82;
-      8'h33: data_o = 16'hff91;
-      8'h34: data_o = 16'hff9e;
-      8'h35: data_o = 16'hffa9;
-      8'h36: data_o = 16'hffb3;
-      8'h37: data_o = 16'hffbc;
-      8'h38: data_o = 16'hffc4;
-      8'h39: data_o = 16'hffcb;
-      8'h3a: data_o = 16'hffd1;
-      8'h3b: data_o = 16'hffd7;
-      8'h3c: data_o = 16'hffdc;
-      8'h3d: data_o = 16'hffe0;
-      8'h3e: data_o = 16'hffe4;
-      8'h3f: data_o = 16'hffe7;
-      8'h40: data_o = 16'hffea;
-      8'h41: data_o = 16'hffed;
-      8'h42: data_o = 16'hffef;
-      8'h43: data_o = 16'hfff1;
-      8'h44: data_o = 16'hfff3;
-      8'h45: data_o = 16'hfff4;
-      8'h46: data_o = 16'hfff6;
-      8'h47: data_o = 16'hfff7;
-      8'h48: data_o = 16'hfff8;
-      8'h49: data_o = 16'hfff9;
-      8'h4a: data_o = 16'hfffa;
-      8'h4b: data_o = 16'hfffa;
-      8'h4c: data_o = 16'hfffb;
-      8'h4d: data_o = 16'hfffc;
-      8'h4e: data_o = 16'hfffc;
-      8'h4f: data_o = 16'hfffd;
-      8'h50: data_o = 16'hfffd;
-      8'h51: data_o = 16'hfffd;
-      8'h52: data_o = 16'hfffe;
-      8'h53: data_o = 16'hfffe;
-      8'h54: data_o = 16'hfffe;
-      8'h55: data_o = 16'hfffe;
-      8'h56: data_o = 16'hffff;
-      8'h57: data_o = 16'hffff;
-      8'h58: data_o = 16'hffff;
-      8'h59: data_o = 16'hffff;
-      8'h5a: data_o = 16'hffff;
-      8'h5b: data_o = 16'hffff;
-      8'h5c: data_o = 16'hffff;
-      8'h5d: data_o = 16'hffff;
-      8'h5e: data_o = 16'hffff;
-      8'h5f: data_o = 16'hffff;
-      8'h60: data_o = 16'hffff;
-      8'h61: data_o = 16'hffff;
-      8'h62: data_o = 16'hffff;
-      8'h63: data_o = 16'hffff;
-      8'h64: data_o = 16'hffff;
-      8'h65: data_o = 16'hffff;
-      8'h66: data_o = 16'hffff;
-      8'h67: data_o = 16'hffff;
-      8'h68: data_o = 16'hffff;
-      8'h69: data_o = 16'hffff;
-      8'h6a: data_o = 16'hffff;
-      8'h6b: data_o = 16'hffff;
-      8'h6c: data_o = 16'hffff;
-      8'h6d: data_o = 16'hffff;
-      8'h6e: data_o = 16'hffff;
-      8'h6f: data_o = 16'hffff;
-      8'h70: data_o = 16'hffff;
-      8'h71: data_o = 16'hffff;
-      8'h72: data_o = 16'hffff;
-      8'h73: data_o = 16'hffff;
-      8'h74: data_o = 16'hffff;
-      8'h75: data_o = 16'hffff;
-      8'h76: data_o = 16'hffff;
-      8'h77: data_o = 16'hffff;
-      8'h78: data_o = 16'hffff;
-      8'h79: data_o = 16'hffff;
-      8'h7a: data_o = 16'hffff;
-      8'h7b: data_o = 16'hffff;
-      8'h7c: data_o = 16'hffff;
-      8'h7d: data_o = 16'hffff;
-      8'h7e: data_o = 16'hffff;
-      8'h7f: data_o = 16'hffff;
-      8'h80: data_o = 16'hffff;
-      default: data_o = '0;
-    endcase
-  end
+  localparam int Depth = 129;
+  // word i at bits [16 i +: 16] (last word first)
+  localparam logic [Depth*16-1:0] Table = {
+    16'hffff, 16'hffff, 16'hffff, 16'hffff, 16'hffff, 16'hffff,
+    16'hffff, 16'hffff, 16'hffff, 16'hffff, 16'hffff, 16'hffff,
+    16'hffff, 16'hffff, 16'hffff, 16'hffff, 16'hffff, 16'hffff,
+    16'hffff, 16'hffff, 16'hffff, 16'hffff, 16'hffff, 16'hffff,
+    16'hffff, 16'hffff, 16'hffff, 16'hffff, 16'hffff, 16'hffff,
+    16'hffff, 16'hffff, 16'hffff, 16'hffff, 16'hffff, 16'hffff,
+    16'hffff, 16'hffff, 16'hffff, 16'hffff, 16'hffff, 16'hffff,
+    16'hffff, 16'hfffe, 16'hfffe, 16'hfffe, 16'hfffe, 16'hfffd,
+    16'hfffd, 16'hfffd, 16'hfffc, 16'hfffc, 16'hfffb, 16'hfffa,
+    16'hfffa, 16'hfff9, 16'hfff8, 16'hfff7, 16'hfff6, 16'hfff4,
+    16'hfff3, 16'hfff1, 16'hffef, 16'hffed, 16'hffea, 16'hffe7,
+    16'hffe4, 16'hffe0, 16'hffdc, 16'hffd7, 16'hffd1, 16'hffcb,
+    16'hffc4, 16'hffbc, 16'hffb3, 16'hffa9, 16'hff9e, 16'hff91,
+    16'hff82, 16'hff71, 16'hff5e, 16'hff48, 16'hff30, 16'hff14,
+    16'hfef5, 16'hfed2, 16'hfeaa, 16'hfe7d, 16'hfe49, 16'hfe0f,
+    16'hfdce, 16'hfd84, 16'hfd30, 16'hfcd1, 16'hfc66, 16'hfbee,
+    16'hfb65, 16'hfacb, 16'hfa1e, 16'hf95b, 16'hf87f, 16'hf788,
+    16'hf672, 16'hf53a, 16'hf3dc, 16'hf254, 16'hf09e, 16'heeb5,
+    16'hec95, 16'hea37, 16'he797, 16'he4b0, 16'he17c, 16'hddf6,
+    16'hda1a, 16'hd5e2, 16'hd14d, 16'hcc56, 16'hc6fd, 16'hc142,
+    16'hbb27, 16'hb4ae, 16'haddf, 16'ha6bf, 16'h9f59, 16'h97b9,
+    16'h8feb, 16'h87fd, 16'h8000
+  };
+  assign data_o = (int'(addr_i) < Depth) ? Table[16 * int'(addr_i) +: 16] : '0;
 endmodule

@@ -1,0 +1,349 @@
+"""Top-level tests of ``melstm_top`` in the pyuvm environment (``tb/top/env.py``).
+
+Every test streams audio into the chip while the predictor runs the refmodel on exactly the
+accepted samples and the scoreboard checks every feature vector and detection bit for bit.
+``AUDIO=path.wav`` makes ``RecordingsTest`` run that file instead of ``vectors/*.wav``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import cocotb
+import numpy as np
+import pytest
+import pyuvm
+from cocotb.triggers import ClockCycles, Timer
+from cocotb.utils import get_sim_time
+from pyuvm import ConfigDB, uvm_factory, uvm_test
+
+from refmodel import detector, detector_rtl, regmap
+from refmodel.audio import SAMPLE_RATE
+from tb.common.runner import ROOT, run_block
+from tb.common.testkit import make_rng, record, reset
+from tb.top.env import (
+    AudioDriver,
+    DetectionMonitor,
+    PacedAudioDriver,
+    StallingDetectionMonitor,
+    TopEnv,
+)
+from tb.top.sequences import ClipSeq, RegItem, RegSeq, recording, reg_read, reg_write, synthetic_mix
+
+FAST_PERIOD_NS = 10  # simulation clock for throughput tests
+RT_PERIOD_NS = 2000  # 0.5 MHz: the real-time pacing test
+RT_PACE = 31  # cycles per sample at 0.5 MHz (16 kHz needs 31.25)
+# HDL configuration and audio per clip by simulator: Verilator runs the chip's defaults;
+# Icarus (some 50x slower) a short-window configuration so that its runs still see detections.
+HDL_CONFIG = {
+    "verilator": {"Hidden": 32, "Lanes": 8, "Window": 198},
+    "icarus": {"Hidden": 16, "Lanes": 4, "Window": 24},
+}
+DEFAULT_SECONDS = {"verilator": "2.2", "icarus": "0.6"}
+SECONDS = float(os.environ.get("TOP_SECONDS",
+                               DEFAULT_SECONDS.get(os.environ.get("MELSTM_SIM", ""), "2.2")))
+
+
+class BaseTest(uvm_test):
+    """Clock, reset, weights, threshold and enable; subclasses write ``stimulus``."""
+
+    PERIOD_NS = FAST_PERIOD_NS
+
+    def build_phase(self):
+        dut = cocotb.top
+        self.dut = dut
+        self.rng = make_rng(dut._log)
+        cfg = ConfigDB()
+        cfg.set(None, "*", "DUT", dut)
+        cfg.set(None, "*", "PERIOD_NS", self.PERIOD_NS)
+        cfg.set(None, "*", "RNG", self.rng)
+        cfg.set(None, "*", "HIDDEN", int(dut.Hidden.value))
+        cfg.set(None, "*", "LANES", int(dut.Lanes.value))
+        cfg.set(None, "*", "WINDOW", int(dut.Window.value))
+        self.overrides()
+        self.env = TopEnv("env", self)
+
+    def overrides(self) -> None:
+        """Factory overrides of a test variant."""
+
+    async def run_phase(self):
+        self.raise_objection()
+        dut = self.dut
+        dut.audio_valid_i.value = 0
+        dut.reg_req_i.value = 0
+        dut.det_ready_i.value = 0
+        self.clock = cocotb.start_soon(_clock(dut.clk_i, self.PERIOD_NS))
+        await reset(dut.clk_i, dut.rst_ni)
+        self.weights = detector.DetectorWeights.random(int(self.rng.integers(1 << 16)),
+                                                      hidden=int(dut.Hidden.value))
+        await self.load_weights(self.weights)
+        await self.regs([reg_write("THRESHOLD", 1 << 15), reg_write("CTRL", 1)])
+        self.audio_seconds = 0.0
+        await self.stimulus()
+        await self.drain()
+        self.drop_objection()
+
+    # ------------------------------------------------------------------ helpers
+    async def regs(self, items):
+        seq = RegSeq("regs", items)
+        await seq.start(self.env.regs.seqr)
+        return seq.done
+
+    async def load_weights(self, weights: detector.DetectorWeights) -> None:
+        words = detector_rtl.load_words(weights)
+        done = await self.regs([reg_write("WLOAD_ADDR", 0)]
+                               + [reg_write("WLOAD_DATA", w) for w in words])
+        bad = [it for it in done if it.err]
+        assert not bad, f"weight load refused: {bad[0]}"
+
+    async def play(self, samples: np.ndarray, label: str) -> None:
+        self.audio_seconds += len(samples) / SAMPLE_RATE
+        await ClipSeq(label, samples, label).start(self.env.audio.seqr)
+
+    async def drain(self, max_cycles: int = 400_000) -> None:
+        """Wait (in large steps) until every expected item was seen."""
+        sb = self.env.scoreboard
+        for _ in range(max_cycles // 2000):
+            if not sb.exp_feat and not sb.exp_det:
+                return
+            await Timer(2000 * self.PERIOD_NS, unit="ns")
+        # leftovers are reported by the scoreboard's check_phase
+
+    async def hard_reset(self) -> None:
+        self.env.predictor.restart("hard")
+        await reset(self.dut.clk_i, self.dut.rst_ni)
+        await self.regs([reg_write("THRESHOLD", 1 << 15), reg_write("CTRL", 1)])
+
+    async def stimulus(self) -> None:
+        raise NotImplementedError
+
+    def report_phase(self):
+        sb = self.env.scoreboard
+        drv = self.env.audio.driver.stream
+        name = type(self).__name__
+        self.logger.info(f"{name}: {sb.checked_features} feature vectors checked, "
+                         f"{sb.checked_detections} detections checked, "
+                         f"{self.audio_seconds:.2f} s audio, {drv.overruns} overruns, "
+                         f"{sb.dropped} expectations dropped by resets")
+        record(f"top.{name}", features=sb.checked_features, detections=sb.checked_detections,
+               audio_seconds=self.audio_seconds, overruns=drv.overruns)
+
+
+async def _clock(clk, period_ns: int) -> None:
+    from cocotb.clock import Clock
+
+    Clock(clk, period_ns, unit="ns").start()
+    await Timer(1, unit="ns")
+
+
+# ---------------------------------------------------------------------------------- tests
+@pyuvm.test()
+class SmokeTest(BaseTest):
+    """A synthetic clip long enough for one full window."""
+
+    async def stimulus(self):
+        x, label = synthetic_mix(self.rng, SECONDS)
+        await self.play(x, label)
+
+
+@pyuvm.test()
+class RecordingsTest(BaseTest):
+    """Every recording in vectors/ (or the file named by AUDIO), streamed back to back."""
+
+    async def stimulus(self):
+        files = [Path(os.environ["AUDIO"])] if os.environ.get("AUDIO") else \
+            sorted((ROOT / "vectors").glob("*.wav"))
+        limit = None if os.environ.get("AUDIO") else SECONDS / max(1, len(files)) * 2
+        for f in files:
+            x, label = recording(f, limit)
+            await self.play(x, label)
+
+
+@pyuvm.test()
+class RandomMixTest(BaseTest):
+    """Seeded random mixes of every synthetic generator."""
+
+    async def stimulus(self):
+        x, label = synthetic_mix(self.rng, SECONDS, pieces=8)
+        await self.play(x, label)
+
+
+@pyuvm.test()
+class GapStressTest(BaseTest):
+    """Random input gaps and long output backpressure."""
+
+    def overrides(self):
+        uvm_factory().set_type_override_by_type(DetectionMonitor, StallingDetectionMonitor)
+        ConfigDB().set(None, "*", "GAP_PROB", 0.3)
+
+    async def stimulus(self):
+        x, label = synthetic_mix(self.rng, SECONDS)
+        await self.play(x, label)
+
+
+@pyuvm.test()
+class ResetMidFrameTest(BaseTest):
+    """Hard reset while a frame is being computed, soft reset part-way through a hop."""
+
+    async def stimulus(self):
+        x, label = synthetic_mix(self.rng, 1.0)
+        await self.play(x[: 400 + 160 * 3], label)  # completes frame 3: FFT now running
+        await ClockCycles(self.dut.clk_i, int(self.rng.integers(5, 600)))
+        await self.hard_reset()
+        await self.play(x[: 400 + 160 * 5 + 77], label)  # stops mid-hop
+        await self.regs([reg_write("CTRL", 0b11)])  # soft reset, stay enabled
+        await self.play(x, label)
+
+
+@pyuvm.test()
+class ResetMidWindowTest(BaseTest):
+    """Soft reset part-way through a detection window, then a full window."""
+
+    async def stimulus(self):
+        window_s = int(self.dut.Window.value) * 0.01
+        x, label = synthetic_mix(self.rng, window_s * 0.6 + SECONDS)
+        cut = int(window_s * 0.6 * SAMPLE_RATE)
+        await self.play(x[:cut], label)
+        await self.drain()
+        done = await self.regs([reg_read("STATUS"), reg_write("WLOAD_DATA", 0)])
+        assert done[0].rdata >> regmap.field("STATUS", "WINDOW_ACTIVE").lsb & 1, \
+            "STATUS.WINDOW_ACTIVE should be set part-way through a window"
+        assert done[1].err, "a weight write during a window must be refused"
+        await self.regs([reg_write("CTRL", 0b11)])
+        await self.play(x[cut:], label)
+
+
+@pyuvm.test()
+class ReprogramTest(BaseTest):
+    """New threshold and new weights between windows."""
+
+    async def stimulus(self):
+        window = int(self.dut.Window.value)
+        x, label = synthetic_mix(self.rng, 2 * window * 0.01 + 0.1)
+        hop = 160
+        one = 400 + hop * (window - 1)  # exactly the samples of window 0
+        await self.play(x[:one], label)
+        await self.drain()
+        new = detector.DetectorWeights.random(int(self.rng.integers(1 << 16)),
+                                              hidden=int(self.dut.Hidden.value))
+        await self.load_weights(new)
+        await self.regs([reg_write("THRESHOLD", int(self.rng.integers(0, 1 << 16)))])
+        await self.play(x[one:], label)
+
+
+@pyuvm.test()
+class BadRegisterTest(BaseTest):
+    """Unmapped, misaligned and read-only accesses are refused and counted; nothing changes."""
+
+    async def stimulus(self):
+        before = await self.regs([reg_read("THRESHOLD"), reg_read("ERRORS")])
+        bad = [reg_write("STATUS", 0xFFFF_FFFF), reg_write("FRAMES", 5),
+               reg_read("THRESHOLD")]
+        bad[-1].addr += 2  # misaligned
+        bad += [RegItem("unmapped", True, 0xFC, 1), RegItem("unmapped_r", False, 0x80)]
+        done = await self.regs(bad)
+        assert all(it.err for it in done), [str(it) for it in done if not it.err]
+        after = await self.regs([reg_read("THRESHOLD"), reg_read("ERRORS"),
+                                 reg_read("ERR_CAUSE")])
+        assert after[0].rdata == before[0].rdata, "THRESHOLD changed by refused accesses"
+        assert after[1].rdata == before[1].rdata + len(bad), "ERRORS did not count them"
+        cause = after[2].rdata
+        assert cause & 0b11 == 0b11, f"ERR_CAUSE={cause:#x}: BAD_ADDR and RO_WRITE expected"
+        await self.regs([reg_write("ERR_CAUSE", 0xF)])
+        x, label = synthetic_mix(self.rng, 0.3)
+        await self.play(x, label)
+
+
+@pyuvm.test()
+class RealTimeTest(BaseTest):
+    """0.5 MHz clock, one sample every 31 cycles: the chip keeps up (zero overruns)."""
+
+    PERIOD_NS = RT_PERIOD_NS
+
+    def overrides(self):
+        uvm_factory().set_type_override_by_type(AudioDriver, PacedAudioDriver)
+        ConfigDB().set(None, "*", "PACE", RT_PACE)
+
+    async def stimulus(self):
+        x, label = synthetic_mix(self.rng, SECONDS)
+        await self.play(x, label)
+        overruns = self.env.audio.driver.stream.overruns
+        assert overruns == 0, f"{overruns} overruns at one sample every {RT_PACE} cycles"
+
+
+@pyuvm.test()
+class LongRunTest(BaseTest):
+    """At least 60 s of audio: recordings and random mixes (slow marker)."""
+
+    async def stimulus(self):
+        for k in range(int(os.environ.get("LONG_SECONDS", "60")) // 10):
+            x, label = synthetic_mix(self.rng, 10.0, pieces=5)
+            await self.play(x, f"{label}#{k}")
+
+
+@pyuvm.test()
+class BenchTest(BaseTest):
+    """``make bench``: the full environment on BENCH_SECONDS of audio, timed."""
+
+    async def stimulus(self):
+        x, label = synthetic_mix(np.random.default_rng(7), float(os.environ.get(
+            "BENCH_SECONDS", "10")), pieces=5)
+        t0_wall, t0_sim = time.monotonic(), get_sim_time("ns")
+        await self.play(x, label)
+        await self.drain()
+        record("bench.full", wall_seconds=time.monotonic() - t0_wall,
+               sim_ns=get_sim_time("ns") - t0_sim, audio_seconds=len(x) / SAMPLE_RATE)
+
+
+@cocotb.test(skip=os.environ.get("IDLE_NS") is None)
+async def IdleClockTest(dut):
+    """``make bench``: the same design for IDLE_NS of simulated time with Python idle."""
+    dut.audio_valid_i.value = 0
+    dut.reg_req_i.value = 0
+    dut.det_ready_i.value = 0
+    await _clock(dut.clk_i, FAST_PERIOD_NS)
+    await reset(dut.clk_i, dut.rst_ni)
+    t0 = time.monotonic()
+    await Timer(int(os.environ["IDLE_NS"]), unit="ns")
+    record("bench.idle", wall_seconds=time.monotonic() - t0, sim_ns=int(os.environ["IDLE_NS"]))
+
+
+# ------------------------------------------------------------------------------- pytest
+DEFAULT_TESTS = ["SmokeTest", "RecordingsTest", "RandomMixTest", "GapStressTest",
+                 "ResetMidFrameTest", "ResetMidWindowTest", "ReprogramTest",
+                 "BadRegisterTest", "RealTimeTest"]
+
+
+# `make test` (MELSTM_SUITE=ci) runs every top test on Verilator and the smoke test on Icarus;
+# the regressions (`make SIM=icarus|verilator`) run them all.
+CI_ICARUS_TESTS = ("SmokeTest",)
+
+
+def _run_top(test: str) -> None:
+    sim = os.environ["SIM"]
+    if os.environ.get("MELSTM_SUITE") == "ci" and sim == "icarus" and \
+            test not in CI_ICARUS_TESTS:
+        pytest.skip("make test runs only the smoke test on Icarus; make SIM=icarus runs all")
+    run_block(toplevel="melstm_top", test_module="tb.top.test_top", testcase=test,
+              parameters=HDL_CONFIG[sim])
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("test", DEFAULT_TESTS)
+def test_top(test: str) -> None:
+    _run_top(test)
+
+
+@pytest.mark.sim
+@pytest.mark.bench
+@pytest.mark.parametrize("test", ["BenchTest", "IdleClockTest"])
+def test_top_bench(test: str) -> None:
+    _run_top(test)
+
+
+@pytest.mark.sim
+@pytest.mark.slow
+def test_top_long() -> None:
+    _run_top("LongRunTest")
