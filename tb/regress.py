@@ -107,7 +107,11 @@ def main(argv: list[str] | None = None) -> int:
     shutil.rmtree(records, ignore_errors=True)
     records.mkdir(parents=True)
     junit = RESULTS / f"junit-{args.sim}.xml"
-    targets = args.tests.split() if args.tests else ["tb"]
+    targets = []
+    for t in args.tests.split() if args.tests else ["tb"]:
+        # expand folder globs (tb/mel_*) ourselves: pytest gets no shell
+        targets += sorted(str(Path(p).relative_to(ROOT)) for p in ROOT.glob(t)) \
+            if "*" in t else [t]
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--sim={args.sim}",
            f"--nseeds={args.nseeds}", "-m", args.marker, f"--junitxml={junit}", *targets]
     if args.jobs != "1":

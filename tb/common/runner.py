@@ -119,9 +119,12 @@ def run_block(
     testcase: str | None = None,
     extra_env: Mapping[str, str] | None = None,
     plusargs: Sequence[str] = (),
+    extra_sources: Sequence[str | Path] = (),
 ) -> Path:
     """Build ``toplevel`` (from ``rtl/files.f``) with ``parameters``, run ``test_module`` on it.
 
+    ``extra_sources`` (paths relative to the project root, or absolute) are compiled after
+    ``rtl/files.f``: test-bench-only modules such as a harness around the chip.
     Returns the results XML path; raises (fails the pytest test) when a cocotb test failed.
     """
     from cocotb_tools.runner import get_runner
@@ -131,7 +134,13 @@ def run_block(
     waves = waves_requested()
     toolchain.apply()
     params = dict(parameters or {})
+    extra = [p if (p := Path(s)).is_absolute() else ROOT / p for s in extra_sources]
+    missing = [str(p) for p in extra if not p.is_file()]
+    if missing:
+        raise ConfigError(f"extra source(s) not found: {', '.join(missing)}")
     key = f"{toplevel} {sorted(params.items())} waves={waves}"
+    if extra:
+        key += f" extra={[str(p) for p in extra]}"
     tag = hashlib.sha1(key.encode()).hexdigest()[:10]
     build_dir = BUILD / sim / f"build-{toplevel}-{tag}"
     test_dir = BUILD / sim / _node_dir()
@@ -154,6 +163,11 @@ def run_block(
         **env_sim,
         **(extra_env or {}),
     }
+    audio = env.get("AUDIO") or os.environ.get("AUDIO")
+    if audio:
+        # The simulation runs in its own folder: hand it an absolute path.  (cocotb's runner
+        # lays os.environ over extra_env, so the process environment must carry it too.)
+        env["AUDIO"] = os.environ["AUDIO"] = str(Path(audio).resolve())
     print(f"[runner] {toplevel} on {sim}, seed {seed}, parameters {params}, "
           f"build {build_dir}, run {test_dir}")
     runner = get_runner(sim)
@@ -161,7 +175,7 @@ def run_block(
         runner,
         build_dir=build_dir,
         key=f"{key} {build_args}\n",
-        sources=rtl_sources(file_list()),
+        sources=rtl_sources(file_list()) + extra,
         hdl_toplevel=toplevel,
         parameters=params,
         build_args=build_args,
