@@ -10,8 +10,9 @@ VENV         := .venv
 PY           := $(VENV)/bin/python
 STAMP        := $(VENV)/.installed
 # Debian packages: Icarus; Debian's Verilator only for verilator_coverage; lcov for genhtml;
-# g++ builds Verilator models; ccache keeps Verilator rebuilds to seconds.
-DEB_PKGS     := iverilog verilator lcov ccache g++ perl
+# g++ builds Verilator models; ccache keeps Verilator rebuilds to seconds; liblz4-dev for
+# Verilator's FST writer (WAVES=1).
+DEB_PKGS     := iverilog verilator lcov ccache g++ perl liblz4-dev
 JOBS         ?= $(shell nproc)
 
 export SIM SEED WAVES AUDIO

@@ -182,6 +182,9 @@ def run_block(
         waves=waves,
         timescale=("1ns", "1ps"),
     )
+    if waves and sim == "icarus":
+        # the build's dump module writes where this plusarg says: into the test's own folder
+        plusargs = [*plusargs, f"+dumpfile_path={test_dir / (toplevel + '.fst')}"]
     results = runner.test(
         test_module=test_module,
         hdl_toplevel=toplevel,
