@@ -107,7 +107,10 @@ lint-rtl: bootstrap
 	  top=$$(basename $$f .sv); \
 	  $(PY) -m tb.common.toolchain verilator --lint-only -Wall --quiet rtl/lint.vlt $$files \
 	    --top-module $$top || exit 1; \
-	done; echo "lint-rtl: clean"
+	done; \
+	$(PY) -m tb.common.toolchain verilator --lint-only -Wall --quiet rtl/lint.vlt $$files \
+	  tb/top/melstm_tb.sv --top-module melstm_tb || exit 1; \
+	echo "lint-rtl: clean (rtl/ and the test-bench harness tb/top/melstm_tb.sv)"
 
 lint-py: bootstrap
 	@$(VENV)/bin/ruff check . && echo "lint-py: clean"

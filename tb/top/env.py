@@ -2,11 +2,15 @@
 
 ::
 
-    AudioAgent (sequencer, AudioDriver) --samples--> Predictor --expected--> Scoreboard
+    AudioAgent (sequencer, AudioDriver) --blocks---> Predictor --expected--> Scoreboard
     RegAgent   (sequencer, RegDriver)   --accesses-> Predictor                  ^
     FeatureMonitor (feature tap)        --actual features-----------------------+
     DetectionMonitor (det stream, backpressure) --actual detections------------+
 
+The test bench's top level is the harness ``melstm_tb`` (``tb/top/melstm_tb.sv``): the audio
+driver hands it whole blocks of samples (one wake-up per block) and the register driver hands
+it bursts of weight words; monitors and single register accesses use the chip's own ports,
+passed through.
 The predictor runs the bit-accurate refmodel on exactly the samples the chip accepted, with
 the weights and threshold the register traffic put in it, and starts a new stream at every
 reset (hard or soft): expectations not yet met at a reset are dropped and counted.
@@ -22,6 +26,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import cocotb
@@ -41,9 +46,9 @@ from pyuvm import (
 
 from refmodel import detector, detector_rtl, frontend, regmap
 from refmodel.config import DEFAULT as FE_CFG
-from tb.common.stream import GapModel, StreamDriver, StreamMonitor, StreamSink, read_int
+from tb.common.stream import GapModel, StreamMonitor, StreamSink, read_int
 from tb.common.testkit import rerun_hint
-from tb.top.sequences import AudioClip, RegItem
+from tb.top.sequences import AudioClip, RegBurst, RegItem
 
 
 @dataclass(frozen=True)
@@ -77,22 +82,81 @@ def _cfg(name: str):
 
 
 # ---------------------------------------------------------------------------------- audio
+def _pack(values: np.ndarray, bits: int) -> int:
+    """Unsigned ``values`` as one packed integer, element k at bits [bits*k+bits-1:bits*k]."""
+    if bits == 16:
+        return int.from_bytes(values.astype("<u2").tobytes(), "little")
+    if bits == 4:
+        nib = np.zeros(len(values) + len(values) % 2, np.uint8)
+        nib[:len(values)] = values
+        return int.from_bytes((nib[0::2] | (nib[1::2] << 4)).tobytes(), "little")
+    return sum(int(v) << (bits * k) for k, v in enumerate(values))
+
+
+class BlockPlayer:
+    """Python side of the harness's audio block player (``tb/top/melstm_tb.sv``).
+
+    Each block of up to ``BlockLen`` samples is one write of the packed samples, their idle
+    gaps (seeded, drawn per sample from ``gaps``) and the pacing, then one wake-up when the
+    harness toggles ``blk_done_o`` (the block's last sample was taken).  Every sample of a
+    finished block was accepted by the chip, in order; ``on_block`` callbacks receive each
+    finished block (a copy).  ``overruns`` counts the harness's paced-mode overruns.
+    """
+
+    def __init__(self, dut, *, gaps: GapModel | None = None, pace: int = 0,
+                 name: str = "audio"):
+        self.dut, self.gaps, self.pace, self.name = dut, gaps or GapModel(None), pace, name
+        self.block_len = int(dut.BlockLen.value)
+        self.gap_bits = int(dut.GapW.value)
+        self.sent = 0
+        self.blocks = 0
+        self.overruns = 0
+        self.on_block: list[Callable[[np.ndarray], None]] = []
+
+    async def send(self, samples: np.ndarray) -> None:
+        """Play every sample in order; returns once the last one was accepted."""
+        dut = self.dut
+        x = np.asarray(samples, np.int16)
+        await RisingEdge(dut.clk_i)  # callers may come from ReadOnly (a register response)
+        for lo in range(0, len(x), self.block_len):
+            block = x[lo:lo + self.block_len]
+            gaps = np.array([self.gaps.draw() for _ in block], np.uint8)
+            if gaps.size and int(gaps.max()) >> self.gap_bits:
+                raise ValueError(f"{self.name}: gap {int(gaps.max())} needs more than "
+                                 f"{self.gap_bits} bits (GapW)")
+            dut.blk_samples_i.value = _pack(block, 16)
+            dut.blk_gaps_i.value = _pack(gaps, self.gap_bits)
+            dut.blk_len_i.value = len(block)
+            dut.pace_i.value = self.pace
+            dut.blk_valid_i.value = 1
+            # overruns_o cannot change at the edge that ends a block (a sample moves there),
+            # so reading it right after the done toggle is safe on both simulators
+            before = read_int(dut.overruns_o, f"{self.name} overruns_o")
+            await dut.blk_done_o.value_change
+            # the player is idle now: offer the next block, or nothing, before the next edge
+            dut.blk_valid_i.value = 0
+            self.overruns += read_int(dut.overruns_o, f"{self.name} overruns_o") - before
+            self.sent += len(block)
+            self.blocks += 1
+            for cb in self.on_block:
+                cb(block.copy())
+
+
 class AudioDriver(uvm_driver):
-    """Streams clips into ``audio_*`` with seeded random gaps; publishes accepted samples."""
+    """Streams clips through the harness's block player with seeded random gaps; publishes
+    each block of accepted samples (int16 array) to the predictor."""
 
     def build_phase(self):
         self.ap = uvm_analysis_port("ap", self)
 
     def start_of_simulation_phase(self):
         dut = _cfg("DUT")
-        self.stream = self.make_stream(dut, _cfg("PERIOD_NS"), _cfg("RNG"))
-        self.stream.on_sent.append(lambda item: self.ap.write(item["d"]))
+        self.stream = self.make_stream(dut, _cfg("RNG"))
+        self.stream.on_block.append(self.ap.write)
 
-    def make_stream(self, dut, period_ns: int, rng) -> StreamDriver:
+    def make_stream(self, dut, rng) -> BlockPlayer:
         gap_p = ConfigDB().get(self, "", "GAP_PROB") if self._has("GAP_PROB") else 0.0
-        return StreamDriver(dut.clk_i, dut.audio_valid_i, dut.audio_ready_o,
-                            {"d": dut.audio_sample_i}, period_ns=period_ns,
-                            gaps=GapModel(rng, gap_p, 12), name="audio")
+        return BlockPlayer(dut, gaps=GapModel(rng, gap_p, 12), name="audio")
 
     def _has(self, key: str) -> bool:
         try:
@@ -104,18 +168,15 @@ class AudioDriver(uvm_driver):
     async def run_phase(self):
         while True:
             clip: AudioClip = await self.seq_item_port.get_next_item()
-            await self.stream.send({"d": int(s) & 0xFFFF} for s in clip.samples)
+            await self.stream.send(clip.samples)
             self.seq_item_port.item_done()
 
 
 class PacedAudioDriver(AudioDriver):
-    """Real-time pacing: one sample every ``PACE`` cycles; overruns are counted."""
+    """Real-time pacing: one sample every ``PACE`` cycles; the harness counts overruns."""
 
-    def make_stream(self, dut, period_ns: int, rng) -> StreamDriver:
-        pace = ConfigDB().get(None, "", "PACE")
-        return StreamDriver(dut.clk_i, dut.audio_valid_i, dut.audio_ready_o,
-                            {"d": dut.audio_sample_i}, period_ns=period_ns, pace=pace,
-                            name="audio")
+    def make_stream(self, dut, rng) -> BlockPlayer:
+        return BlockPlayer(dut, pace=ConfigDB().get(None, "", "PACE"), name="audio")
 
 
 class AudioAgent(uvm_agent):
@@ -129,16 +190,44 @@ class AudioAgent(uvm_agent):
 
 # ---------------------------------------------------------------------------- registers
 class RegDriver(uvm_driver):
-    """One access at a time on ``reg_*``; fills in the response; publishes completed items."""
+    """One access at a time on ``reg_*``; fills in the response; publishes completed items.
+
+    A :class:`RegBurst` goes through the harness's burst player instead (one wake-up per
+    ``BurstLen`` WLOAD_DATA writes); each of its writes is published as the :class:`RegItem`
+    the one-at-a-time path would have produced, response included.
+    """
 
     def build_phase(self):
         self.ap = uvm_analysis_port("ap", self)
+
+    async def _burst(self, dut, burst: RegBurst) -> None:
+        size = int(dut.BurstLen.value)
+        burst.errs = []
+        for lo in range(0, len(burst.words), size):
+            words = np.array(burst.words[lo:lo + size], np.uint16)
+            await RisingEdge(dut.clk_i)
+            dut.wb_words_i.value = _pack(words, 16)
+            dut.wb_len_i.value = len(words)
+            dut.wb_valid_i.value = 1
+            await dut.wb_done_o.value_change
+            dut.wb_valid_i.value = 0
+            await ReadOnly()  # the last write's error bit lands at the done edge
+            errs = read_int(dut.wb_errs_o, "wb_errs_o")
+            for k, w in enumerate(words):
+                it = RegItem("w_WLOAD_DATA", True, regmap.offset("WLOAD_DATA"), int(w))
+                it.rdata, it.err = 0, bool(errs >> k & 1)
+                burst.errs.append(it.err)
+                self.ap.write(it)
 
     async def run_phase(self):
         dut = _cfg("DUT")
         dut.reg_req_i.value = 0
         while True:
-            item: RegItem = await self.seq_item_port.get_next_item()
+            item: RegItem | RegBurst = await self.seq_item_port.get_next_item()
+            if isinstance(item, RegBurst):
+                await self._burst(dut, item)
+                self.seq_item_port.item_done()
+                continue
             await RisingEdge(dut.clk_i)
             dut.reg_req_i.value = 1
             dut.reg_we_i.value = int(item.write)
@@ -244,11 +333,17 @@ class Predictor(uvm_component):
     # -- inputs (called through the analysis exports wired in the env)
     def sample(self, s: int) -> None:
         """One sample the chip accepted (16-bit pattern)."""
-        self.buf.append(s - 65536 if s >= 32768 else s)
-        self.n += 1
-        self.samples_total += 1
-        start = self.frames * FE_CFG.hop
-        if self.n == start + FE_CFG.frame_len:  # this sample completes the next frame
+        self.samples(np.array([s]))
+
+    def samples(self, block: np.ndarray) -> None:
+        """Samples the chip accepted, in order (int16, or 16-bit patterns); one refmodel
+        call per feature vector they complete."""
+        x = np.asarray(block).astype(np.uint16).view(np.int16)
+        self.buf.extend(x.tolist())
+        self.n += len(x)
+        self.samples_total += len(x)
+        while self.n >= self.frames * FE_CFG.hop + FE_CFG.frame_len:  # next frame complete
+            start = self.frames * FE_CFG.hop
             lo = start - self.buf_start
             frame = np.array(self.buf[lo:lo + FE_CFG.frame_len], np.int16)
             codes = frontend.features_from_frames(frame[None, :])[0]
@@ -321,22 +416,41 @@ class Mismatch(AssertionError):
 
 
 class Scoreboard(uvm_component):
-    """In-order exact comparison of features and detections; the failure report says where."""
+    """In-order exact comparison of features and detections; the failure report says where.
+
+    The predictor learns the accepted samples a block at a time (when the harness reports the
+    block done), so the chip may hand out a feature vector or detection up to one audio block
+    before its expectation exists: such an actual waits (in order) for its expectation.  One
+    still waiting at a reset or at the end of the test is a failure ("nothing expected").
+    """
 
     def build_phase(self):
         self.exp_feat: deque[Feature] = deque()
         self.exp_det: deque[Det] = deque()
+        self.act_feat: deque[Feature] = deque()  # seen before their expectation
+        self.act_det: deque[Det] = deque()
         self.checked_features = 0
         self.checked_detections = 0
         self.dropped = 0  # expectations dropped by resets
 
     def expect_feature(self, f: Feature) -> None:
         self.exp_feat.append(f)
+        self._compare()
 
     def expect_detection(self, d: Det) -> None:
         self.exp_det.append(d)
+        self._compare()
+
+    def actual_feature(self, f: Feature) -> None:
+        self.act_feat.append(f)
+        self._compare()
+
+    def actual_detection(self, d: Det) -> None:
+        self.act_det.append(d)
+        self._compare()
 
     def on_reset(self, ev: ResetEvent) -> None:
+        self._unexpected()
         self.dropped += len(self.exp_feat) + len(self.exp_det)
         self.exp_feat.clear()
         self.exp_det.clear()
@@ -349,10 +463,24 @@ class Scoreboard(uvm_component):
         self.logger.error(msg)
         raise Mismatch(msg)
 
-    def actual_feature(self, f: Feature) -> None:
-        if not self.exp_feat:
-            self._fail(f"unexpected feature vector, frame {f.frame} (nothing expected)")
-        e = self.exp_feat.popleft()
+    def _unexpected(self) -> None:
+        """Actuals still waiting when no expectation can come any more."""
+        if self.act_feat:
+            f = self.act_feat[0]
+            self._fail(f"unexpected feature vector, frame {f.frame} at {f.time_ns:.0f} ns "
+                       f"(nothing expected)")
+        if self.act_det:
+            d = self.act_det[0]
+            self._fail(f"unexpected detection, window {d.window} at {d.time_ns:.0f} ns "
+                       f"(nothing expected)")
+
+    def _compare(self) -> None:
+        while self.exp_feat and self.act_feat:
+            self._compare_feature(self.exp_feat.popleft(), self.act_feat.popleft())
+        while self.exp_det and self.act_det:
+            self._compare_detection(self.exp_det.popleft(), self.act_det.popleft())
+
+    def _compare_feature(self, e: Feature, f: Feature) -> None:
         if f.frame != e.frame:
             self._fail(f"feature frame index: expected {e.frame}, actual {f.frame}")
         if not np.array_equal(f.codes, e.codes):
@@ -363,10 +491,7 @@ class Scoreboard(uvm_component):
                        f"{e.codes.tolist()}, actual {f.codes.tolist()}")
         self.checked_features += 1
 
-    def actual_detection(self, d: Det) -> None:
-        if not self.exp_det:
-            self._fail(f"unexpected detection, window {d.window} (nothing expected)")
-        e = self.exp_det.popleft()
+    def _compare_detection(self, e: Det, d: Det) -> None:
         if (d.window, d.score, d.flag) != (e.window, e.score, e.flag):
             self._fail(f"window {d.window}: expected (window {e.window}, score {e.score}, "
                        f"flag {int(e.flag)}), actual (window {d.window}, score {d.score}, "
@@ -374,6 +499,7 @@ class Scoreboard(uvm_component):
         self.checked_detections += 1
 
     def check_phase(self):
+        self._unexpected()
         missing = [f"frame {f.frame}" for f in list(self.exp_feat)[:5]] + \
                   [f"window {d.window}" for d in list(self.exp_det)[:5]]
         if missing:
@@ -392,7 +518,7 @@ class TopEnv(uvm_env):
         self.scoreboard = Scoreboard("scoreboard", self)
         p, sb = self.predictor, self.scoreboard
         self._exports = [
-            _Export("x_sample", self, lambda s: p.sample(s)),
+            _Export("x_sample", self, lambda block: p.samples(block)),
             _Export("x_reg", self, lambda it: p.reg_access(it)),
             _Export("x_exp_feat", self, lambda f: sb.expect_feature(f)),
             _Export("x_exp_det", self, lambda d: sb.expect_detection(d)),

@@ -56,6 +56,25 @@ class RegItem(uvm_sequence_item):
         return f"RegItem({op} @0x{self.addr:02x} -> rdata={self.rdata} err={self.err})"
 
 
+class RegBurst(uvm_sequence_item):
+    """WLOAD_DATA writes of ``words`` in a row, played by the harness's burst player (the same
+    register port, one write every 2 cycles); ``errs`` is each write's ``reg_err_o``."""
+
+    def __init__(self, name: str = "burst", words=()):
+        super().__init__(name)
+        self.words = [int(w) & 0xFFFF for w in words]
+        self.errs: list[bool] | None = None
+
+    @property
+    def err(self) -> bool | None:
+        """Any write refused (``None`` before the burst ran)."""
+        return None if self.errs is None else any(self.errs)
+
+    def __str__(self) -> str:
+        refused = "?" if self.errs is None else sum(self.errs)
+        return f"RegBurst({len(self.words)} WLOAD_DATA writes, {refused} refused)"
+
+
 class ClipSeq(uvm_sequence):
     """Send one clip, optionally cut into pieces (the driver treats them as one stream)."""
 

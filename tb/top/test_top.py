@@ -1,5 +1,9 @@
 """Top-level tests of ``melstm_top`` in the pyuvm environment (``tb/top/env.py``).
 
+The simulated top level is the harness ``melstm_tb`` (``tb/top/melstm_tb.sv``): the chip with
+every port passed through except the audio input, which an HDL block player drives from
+blocks that Python writes whole (one wake-up per block, not per sample); weight loads go
+through its register burst player unless a test asks for the one-access-at-a-time path.
 Every test streams audio into the chip while the predictor runs the refmodel on exactly the
 accepted samples and the scoreboard checks every feature vector and detection bit for bit.
 ``AUDIO=path.wav`` makes ``RecordingsTest`` run that file instead of ``vectors/*.wav``.
@@ -30,7 +34,16 @@ from tb.top.env import (
     StallingDetectionMonitor,
     TopEnv,
 )
-from tb.top.sequences import ClipSeq, RegItem, RegSeq, recording, reg_read, reg_write, synthetic_mix
+from tb.top.sequences import (
+    ClipSeq,
+    RegBurst,
+    RegItem,
+    RegSeq,
+    recording,
+    reg_read,
+    reg_write,
+    synthetic_mix,
+)
 
 FAST_PERIOD_NS = 10  # simulation clock for throughput tests
 RT_PERIOD_NS = 2000  # 0.5 MHz: the real-time pacing test
@@ -42,6 +55,7 @@ HDL_CONFIG = {
     "icarus": {"Hidden": 16, "Lanes": 4, "Window": 24},
 }
 DEFAULT_SECONDS = {"verilator": "2.2", "icarus": "0.6"}
+HARNESS = Path(__file__).with_name("melstm_tb.sv")  # the simulated top level, melstm_tb
 SECONDS = float(os.environ.get("TOP_SECONDS",
                                DEFAULT_SECONDS.get(os.environ.get("MELSTM_SIM", ""), "2.2")))
 
@@ -71,9 +85,7 @@ class BaseTest(uvm_test):
     async def run_phase(self):
         self.raise_objection()
         dut = self.dut
-        dut.audio_valid_i.value = 0
-        dut.reg_req_i.value = 0
-        dut.det_ready_i.value = 0
+        _idle_inputs(dut)
         self.clock = cocotb.start_soon(_clock(dut.clk_i, self.PERIOD_NS))
         await reset(dut.clk_i, dut.rst_ni)
         self.weights = detector.DetectorWeights.random(int(self.rng.integers(1 << 16)),
@@ -91,10 +103,15 @@ class BaseTest(uvm_test):
         await seq.start(self.env.regs.seqr)
         return seq.done
 
-    async def load_weights(self, weights: detector.DetectorWeights) -> None:
+    async def load_weights(self, weights: detector.DetectorWeights, *,
+                           burst: bool = True) -> None:
+        """WLOAD_ADDR = 0, then every load-port word to WLOAD_DATA: through the harness's
+        burst player (``burst``), or one RegDriver access per word (the real register path
+        at Python speed).  The predictor sees the same (address, word, error) either way."""
         words = detector_rtl.load_words(weights)
-        done = await self.regs([reg_write("WLOAD_ADDR", 0)]
-                               + [reg_write("WLOAD_DATA", w) for w in words])
+        data = [RegBurst("weights", words)] if burst else \
+            [reg_write("WLOAD_DATA", w) for w in words]
+        done = await self.regs([reg_write("WLOAD_ADDR", 0)] + data)
         bad = [it for it in done if it.err]
         assert not bad, f"weight load refused: {bad[0]}"
 
@@ -129,6 +146,15 @@ class BaseTest(uvm_test):
                          f"{sb.dropped} expectations dropped by resets")
         record(f"top.{name}", features=sb.checked_features, detections=sb.checked_detections,
                audio_seconds=self.audio_seconds, overruns=drv.overruns)
+
+
+def _idle_inputs(dut) -> None:
+    """Every input of the harness that Python drives, at rest (nothing offered)."""
+    dut.blk_valid_i.value = 0
+    dut.pace_i.value = 0
+    dut.wb_valid_i.value = 0
+    dut.reg_req_i.value = 0
+    dut.det_ready_i.value = 0
 
 
 async def _clock(clk, period_ns: int) -> None:
@@ -228,7 +254,7 @@ class ReprogramTest(BaseTest):
         await self.drain()
         new = detector.DetectorWeights.random(int(self.rng.integers(1 << 16)),
                                               hidden=int(self.dut.Hidden.value))
-        await self.load_weights(new)
+        await self.load_weights(new, burst=False)  # the register path, access by access
         await self.regs([reg_write("THRESHOLD", int(self.rng.integers(0, 1 << 16)))])
         await self.play(x[one:], label)
 
@@ -300,9 +326,7 @@ class BenchTest(BaseTest):
 @cocotb.test(skip=os.environ.get("IDLE_NS") is None)
 async def IdleClockTest(dut):
     """``make bench``: the same design for IDLE_NS of simulated time with Python idle."""
-    dut.audio_valid_i.value = 0
-    dut.reg_req_i.value = 0
-    dut.det_ready_i.value = 0
+    _idle_inputs(dut)
     await _clock(dut.clk_i, FAST_PERIOD_NS)
     await reset(dut.clk_i, dut.rst_ni)
     t0 = time.monotonic()
@@ -326,8 +350,8 @@ def _run_top(test: str) -> None:
     if os.environ.get("MELSTM_SUITE") == "ci" and sim == "icarus" and \
             test not in CI_ICARUS_TESTS:
         pytest.skip("make test runs only the smoke test on Icarus; make SIM=icarus runs all")
-    run_block(toplevel="melstm_top", test_module="tb.top.test_top", testcase=test,
-              parameters=HDL_CONFIG[sim])
+    run_block(toplevel="melstm_tb", test_module="tb.top.test_top", testcase=test,
+              parameters=HDL_CONFIG[sim], extra_sources=[HARNESS])
 
 
 @pytest.mark.sim
