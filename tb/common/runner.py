@@ -99,6 +99,18 @@ def _build_once(runner, *, build_dir: Path, key: str, **build_kwargs) -> None:
         stamp.write_text(stamp_text)
 
 
+def _selective_public(runner, vlt: Path) -> None:
+    """Make this Verilator runner build without ``--public-flat-rw`` (``vlt`` says instead)."""
+    full = runner._build_command  # cocotb 2.1 hard-codes the flag in its command list
+
+    def build_command():
+        cmds = full()
+        cmds[0] = [a for a in cmds[0] if a != "--public-flat-rw"]
+        return cmds
+
+    runner._build_command = build_command
+
+
 def _node_dir() -> str:
     """A directory name unique to the running pytest node (parameters included)."""
     node = os.environ.get("PYTEST_CURRENT_TEST", "manual").split(" ")[0]
@@ -120,11 +132,15 @@ def run_block(
     extra_env: Mapping[str, str] | None = None,
     plusargs: Sequence[str] = (),
     extra_sources: Sequence[str | Path] = (),
+    verilator_public: str | Path | None = None,
 ) -> Path:
     """Build ``toplevel`` (from ``rtl/files.f``) with ``parameters``, run ``test_module`` on it.
 
     ``extra_sources`` (paths relative to the project root, or absolute) are compiled after
     ``rtl/files.f``: test-bench-only modules such as a harness around the chip.
+    ``verilator_public``: a Verilator control file naming the signals cocotb may reach; then
+    the build drops cocotb's ``--public-flat-rw`` (everything public), which lets Verilator
+    optimise the rest.  Ignored on Icarus.
     Returns the results XML path; raises (fails the pytest test) when a cocotb test failed.
     """
     from cocotb_tools.runner import get_runner
@@ -141,6 +157,12 @@ def run_block(
     key = f"{toplevel} {sorted(params.items())} waves={waves}"
     if extra:
         key += f" extra={[str(p) for p in extra]}"
+    vlt = None
+    if verilator_public is not None and sim == "verilator":
+        vlt = p if (p := Path(verilator_public)).is_absolute() else ROOT / p
+        if not vlt.is_file():
+            raise ConfigError(f"Verilator control file not found: {vlt}")
+        key += f" public={vlt}"
     tag = hashlib.sha1(key.encode()).hexdigest()[:10]
     build_dir = BUILD / sim / f"build-{toplevel}-{tag}"
     test_dir = BUILD / sim / _node_dir()
@@ -171,11 +193,13 @@ def run_block(
     print(f"[runner] {toplevel} on {sim}, seed {seed}, parameters {params}, "
           f"build {build_dir}, run {test_dir}")
     runner = get_runner(sim)
+    if vlt is not None:
+        _selective_public(runner, vlt)
     _build_once(
         runner,
         build_dir=build_dir,
         key=f"{key} {build_args}\n",
-        sources=rtl_sources(file_list()) + extra,
+        sources=rtl_sources(file_list()) + extra + ([vlt] if vlt else []),
         hdl_toplevel=toplevel,
         parameters=params,
         build_args=build_args,

@@ -351,7 +351,8 @@ def _run_top(test: str) -> None:
             test not in CI_ICARUS_TESTS:
         pytest.skip("make test runs only the smoke test on Icarus; make SIM=icarus runs all")
     run_block(toplevel="melstm_tb", test_module="tb.top.test_top", testcase=test,
-              parameters=HDL_CONFIG[sim], extra_sources=[HARNESS])
+              parameters=HDL_CONFIG[sim], extra_sources=[HARNESS],
+              verilator_public="tb/top/melstm_tb.vlt")
 
 
 @pytest.mark.sim
