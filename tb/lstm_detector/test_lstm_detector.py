@@ -29,11 +29,10 @@ from refmodel.detector import run_fixed
 from refmodel.detector_config import DetectorConfig
 from refmodel.detector_rtl import load_map, load_writes
 from refmodel.detector_weights import DetectorWeights
-from refmodel.fixed import to_signed
 from refmodel.lstm_head import flag_compare
 from tb.common.runner import run_block
 from tb.common.stream import GapModel, StreamDriver, StreamSink, read_int
-from tb.common.testkit import make_rng, record, rerun_hint, reset, start_clock
+from tb.common.testkit import make_rng, record, rerun_hint, reset, start_clock, unpack
 
 KINDS = ("random", "loud", "silent", "walk")
 
@@ -43,9 +42,7 @@ def _pack_codes(frame: np.ndarray) -> int:
 
 
 def _unpack(value: int, n: int, bits: int) -> np.ndarray:
-    mask = (1 << bits) - 1
-    raw = np.array([(value >> (bits * k)) & mask for k in range(n)], dtype=np.int64)
-    return to_signed(raw, bits)
+    return np.array(unpack(value, bits, n), dtype=np.int64)
 
 
 def _codes(rng: np.random.Generator, kind: str, frames: int) -> np.ndarray:

@@ -18,16 +18,9 @@ from refmodel.detector_weights import DetectorWeights
 from refmodel.lstm_head import flag_compare, head_score
 from tb.common.runner import run_block
 from tb.common.stream import GapModel, StreamSink
-from tb.common.testkit import make_rng, record, rerun_hint, reset, start_clock
+from tb.common.testkit import make_rng, pack, record, rerun_hint, reset, start_clock
 
 CASES = 40
-
-
-def _pack(values, bits: int) -> int:
-    out = 0
-    for k, x in enumerate(values):
-        out |= (int(x) & ((1 << bits) - 1)) << (bits * k)
-    return out
 
 
 @cocotb.test()
@@ -68,8 +61,8 @@ async def check_head(dut):
                 break
             await RisingEdge(dut.ready_o)
         await RisingEdge(dut.clk_i)
-        dut.h_i.value = _pack(h, cfg.h_bits)
-        dut.wout_i.value = _pack(wout, cfg.wout_bits)
+        dut.h_i.value = pack(h, cfg.h_bits)
+        dut.wout_i.value = pack(wout, cfg.wout_bits)
         dut.bout_i.value = bout & 0xFFFF
         dut.threshold_i.value = thr
         dut.window_i.value = 1000 + k

@@ -18,16 +18,9 @@ from cocotb.utils import get_sim_time
 from refmodel.detector_config import DetectorConfig
 from tb.common.runner import run_block
 from tb.common.stream import read_int
-from tb.common.testkit import make_rng, record, rerun_hint, reset, start_clock
+from tb.common.testkit import make_rng, pack, record, rerun_hint, reset, start_clock
 
 PASSES = 60
-
-
-def _pack(values, bits: int) -> int:
-    out = 0
-    for k, x in enumerate(values):
-        out |= (int(x) & ((1 << bits) - 1)) << (bits * k)
-    return out
 
 
 @cocotb.test()
@@ -56,7 +49,7 @@ async def check_mac(dut):
             b = rng.integers(-32768, 32768, lanes)
         tag = int(rng.integers(0, 1 << tag_w))
         want = (b << cfg.bias_shift) + (w * v[:, None]).sum(axis=0)
-        dut.b_i.value = _pack(b, cfg.b_bits)
+        dut.b_i.value = pack(b, cfg.b_bits)
         dut.mac_tag_i.value = tag
         for k in range(length):
             while rng.random() < 0.15:  # idle cycle inside a pass
@@ -65,7 +58,7 @@ async def check_mac(dut):
             dut.mac_valid_i.value = 1
             dut.mac_first_i.value = int(k == 0)
             dut.mac_last_i.value = int(k == length - 1)
-            dut.w_i.value = _pack(w[k], cfg.w_bits)
+            dut.w_i.value = pack(w[k], cfg.w_bits)
             dut.v_i.value = int(v[k])
             await FallingEdge(dut.clk_i)
         dut.mac_valid_i.value = 0

@@ -23,31 +23,6 @@ from tb.common.testkit import rerun_hint, reset, start_clock
 PROFILES = [(0.0, 0.0), (0.3, 0.3)]
 
 
-def to_u(value: int, bits: int) -> int:
-    """Two's-complement bit pattern of a signed value."""
-    return int(value) & ((1 << bits) - 1)
-
-
-def to_s(value: int, bits: int) -> int:
-    """Signed value of a ``bits``-wide bit pattern."""
-    value = int(value) & ((1 << bits) - 1)
-    return value - (1 << bits) if value >> (bits - 1) else value
-
-
-def pack(values: Sequence[int], bits: int) -> int:
-    """Words ``values[0]`` at bits ``[bits-1:0]``, ``values[1]`` above it, ... (signed ok)."""
-    out = 0
-    for i, v in enumerate(values):
-        out |= to_u(v, bits) << (i * bits)
-    return out
-
-
-def unpack(word: int, bits: int, n: int, *, signed: bool = True) -> list[int]:
-    """Inverse of :func:`pack`."""
-    vals = [(word >> (i * bits)) & ((1 << bits) - 1) for i in range(n)]
-    return [to_s(v, bits) for v in vals] if signed else vals
-
-
 async def run_stream(dut, *, inputs: Sequence[Mapping[str, int]], in_map: Mapping[str, object],
                      out_map: Mapping[str, object], n_out: int, profile: tuple[float, float],
                      rng: np.random.Generator, cycles_per_item: int = 4,

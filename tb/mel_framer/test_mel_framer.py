@@ -17,8 +17,8 @@ from refmodel.config import DEFAULT as CFG
 from refmodel.fe_window import frame_stage
 from tb.common.runner import run_block
 from tb.common.stream import GapModel, StreamDriver, StreamSink, read_int
-from tb.common.testkit import make_rng, record, rerun_hint, reset, start_clock
-from tb.mel_common.blocktb import PROFILES, check_items, pack, run_stream
+from tb.common.testkit import make_rng, pack, record, rerun_hint, reset, start_clock
+from tb.mel_common.blocktb import PROFILES, check_items, run_stream
 
 PAIRS = CFG.frame_len // 2
 RAM_DEPTH = 512  # mel_pkg::SampleRamDepth

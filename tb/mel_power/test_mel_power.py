@@ -13,8 +13,8 @@ import pytest
 from refmodel.config import DEFAULT as CFG
 from refmodel.fe_mel import power_stage
 from tb.common.runner import run_block
-from tb.common.testkit import make_rng, record
-from tb.mel_common.blocktb import PROFILES, check_items, pack, run_stream
+from tb.common.testkit import make_rng, pack, record
+from tb.mel_common.blocktb import PROFILES, check_items, run_stream
 
 COUNT = 1500
 

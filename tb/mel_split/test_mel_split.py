@@ -15,8 +15,8 @@ from refmodel.config import DEFAULT as CFG
 from refmodel.fe_fft import fft_stage, split_stage
 from refmodel.fe_window import window_stage
 from tb.common.runner import run_block
-from tb.common.testkit import make_rng, record
-from tb.mel_common.blocktb import PROFILES, check_items, make_frames, pack, run_stream
+from tb.common.testkit import make_rng, pack, record
+from tb.mel_common.blocktb import PROFILES, check_items, make_frames, run_stream
 
 N = CFG.fft_points
 ITEMS = N // 2 + 1

@@ -13,8 +13,8 @@ import pytest
 from refmodel.config import DEFAULT as CFG
 from refmodel.fe_window import window_stage
 from tb.common.runner import run_block
-from tb.common.testkit import make_rng, record
-from tb.mel_common.blocktb import PROFILES, check_items, make_frames, pack, run_stream
+from tb.common.testkit import make_rng, pack, record
+from tb.mel_common.blocktb import PROFILES, check_items, make_frames, run_stream
 
 RANDOM_FRAMES = 6
 

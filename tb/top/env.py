@@ -47,7 +47,7 @@ from pyuvm import (
 from refmodel import detector, detector_rtl, frontend, regmap
 from refmodel.config import DEFAULT as FE_CFG
 from tb.common.stream import GapModel, StreamMonitor, StreamSink, read_int
-from tb.common.testkit import rerun_hint
+from tb.common.testkit import pack, rerun_hint
 from tb.top.sequences import AudioClip, RegBurst, RegItem
 
 
@@ -82,17 +82,6 @@ def _cfg(name: str):
 
 
 # ---------------------------------------------------------------------------------- audio
-def _pack(values: np.ndarray, bits: int) -> int:
-    """Unsigned ``values`` as one packed integer, element k at bits [bits*k+bits-1:bits*k]."""
-    if bits == 16:
-        return int.from_bytes(values.astype("<u2").tobytes(), "little")
-    if bits == 4:
-        nib = np.zeros(len(values) + len(values) % 2, np.uint8)
-        nib[:len(values)] = values
-        return int.from_bytes((nib[0::2] | (nib[1::2] << 4)).tobytes(), "little")
-    return sum(int(v) << (bits * k) for k, v in enumerate(values))
-
-
 class BlockPlayer:
     """Python side of the harness's audio block player (``tb/top/melstm_tb.sv``).
 
@@ -124,8 +113,8 @@ class BlockPlayer:
             if gaps.size and int(gaps.max()) >> self.gap_bits:
                 raise ValueError(f"{self.name}: gap {int(gaps.max())} needs more than "
                                  f"{self.gap_bits} bits (GapW)")
-            dut.blk_samples_i.value = _pack(block, 16)
-            dut.blk_gaps_i.value = _pack(gaps, self.gap_bits)
+            dut.blk_samples_i.value = pack(block, 16)
+            dut.blk_gaps_i.value = pack(gaps, self.gap_bits)
             dut.blk_len_i.value = len(block)
             dut.pace_i.value = self.pace
             dut.blk_valid_i.value = 1
@@ -206,7 +195,7 @@ class RegDriver(uvm_driver):
         for lo in range(0, len(burst.words), size):
             words = np.array(burst.words[lo:lo + size], np.uint16)
             await RisingEdge(dut.clk_i)
-            dut.wb_words_i.value = _pack(words, 16)
+            dut.wb_words_i.value = pack(words, 16)
             dut.wb_len_i.value = len(words)
             dut.wb_valid_i.value = 1
             await dut.wb_done_o.value_change
