@@ -92,7 +92,7 @@ def test_write_and_read_back(tmp_path: Path) -> None:
     paths = write_mem(w, 8, tmp_path, command="pytest")
     names = {p.name for p in paths}
     assert {"w_lane00.hex", "w_lane07.hex", "b_lane03.hex", "w_out.hex", "b_out.hex",
-            "act_sigmoid.hex", "detector_params.svh"} <= names
+            "act_sigmoid.hex"} <= names
     img = mem_images(w, 8)
     for p in range(8):
         assert np.array_equal(read_hex(tmp_path / f"w_lane{p:02d}.hex", 8), img.w[p])
@@ -107,8 +107,6 @@ def test_write_and_read_back(tmp_path: Path) -> None:
     body = [ln for ln in (tmp_path / "w_lane00.hex").read_text().splitlines()
             if not ln.startswith("//")]
     assert all(len(ln) == 2 for ln in body) and len(body) == 16 * 64
-    svh = (tmp_path / "detector_params.svh").read_text()
-    assert "localparam int Lanes = 8;" in svh and "localparam int Hidden = 32;" in svh
 
 
 def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -123,4 +121,4 @@ def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert main(["--weights", str(tmp_path / "nope.npz"), "--out", str(out)]) == 2
     assert "not found" in capsys.readouterr().err
     assert main(["--weights", str(src), "--lanes", "8", "--out", str(out), "--h-bits", "8"]) == 0
-    assert "localparam int HBits = 8;" in (out / "detector_params.svh").read_text()
+    assert "h_bits=8" in (out / "w_lane00.hex").read_text().splitlines()[2]
