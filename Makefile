@@ -1,7 +1,7 @@
 # Thin layer over Python.  Two commands are the whole setup on a fresh Debian machine:
 #   make SIM=verilator     bootstrap, then the default regression and its summary
 #   make test              bootstrap, then the whole test suite on both simulators
-# Knobs: SIM=icarus|verilator  SEED=<int>  NSEEDS=<n>  WAVES=1  TESTS='<pytest ids>'  AUDIO=<wav>
+# Knobs: SIM=icarus|verilator  SEED=<int>  NSEEDS=<n>  WAVES=1  TESTS='<pytest ids>'  AUDIO=<wav>  COV=1
 
 SHELL        := /bin/bash
 SIM          ?= verilator
@@ -15,11 +15,11 @@ STAMP        := $(VENV)/.installed
 DEB_PKGS     := iverilog verilator lcov ccache g++ perl liblz4-dev
 JOBS         ?= $(shell nproc)
 
-export SIM SEED WAVES AUDIO
+export SIM SEED WAVES AUDIO COV
 
 .DEFAULT_GOAL := regress
-.PHONY: regress test slow sim-one frontend lstm gen bench bench-refmodel vectors lint lint-rtl \
-        lint-py bootstrap sysdeps clean distclean
+.PHONY: regress test slow sim-one frontend lstm gen bench bench-refmodel bench-coverage vectors \
+        signoff lint lint-rtl lint-py bootstrap sysdeps clean distclean
 
 # ---------------------------------------------------------------------------- bootstrap
 bootstrap: sysdeps $(STAMP)
@@ -58,13 +58,21 @@ regress: bootstrap
 
 # The whole suite (CI): refmodel tests and every sim test on both simulators.
 test: bootstrap
-	@MELSTM_SUITE=ci $(PY) -m pytest -n $(JOBS) -p no:cacheprovider --sim icarus,verilator -m "not slow and not bench" \
+	@MELSTM_SUITE=ci $(PY) -m pytest -n $(JOBS) -p no:cacheprovider --sim icarus,verilator \
+	  -m "not slow and not bench and not signoff" \
 	  --junitxml results/junit-test.xml
 
 # Long runs: soaks and full parameter matrices.
 slow: bootstrap
 	@$(PY) -m pytest -n $(JOBS) -p no:cacheprovider --sim $(SIM) -m slow \
 	  --junitxml results/junit-slow-$(SIM).xml
+
+# Sign-off: every test with Verilator code coverage and the functional cover groups on (top and
+# block tests over NSEEDS seeds, plus the LSTM configuration sweep) and the Icarus smoke test;
+# merged into results/signoff/index.html against docs/testplan.yml.  Non-zero exit when a
+# threshold is missed.
+signoff: bootstrap
+	@$(PY) -m tb.signoff --sim $(SIM) -j $(JOBS) $(if $(NSEEDS),--nseeds $(NSEEDS))
 
 # Rerun one case exactly (the command failure reports print): TESTS='<id>' SEED=<n> WAVES=1
 sim-one: bootstrap
@@ -95,6 +103,10 @@ bench-refmodel: bootstrap
 # The full environment on 10 s of audio per simulator, and the design with Python idle
 bench: bootstrap bench-refmodel
 	@$(PY) -m tb.bench
+
+# What coverage collection costs: the top-level regression with and without COV=1
+bench-coverage: bootstrap
+	@$(PY) -m tb.signoff.overhead -j $(JOBS)
 
 # ---------------------------------------------------------------------------- lint
 lint: lint-rtl lint-py

@@ -18,7 +18,7 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
 
-from tb.common.runner import RESULTS, ROOT, SIMULATORS
+from tb.common.runner import RESULTS, ROOT, SIMULATORS, ConfigError, selected_seed
 
 # record keys -> summary wording, in display order
 COUNTERS = {
@@ -77,7 +77,7 @@ def summarize(records_dir: Path, junit: Path, wall: float, sim: str, seeds: list
         f"{audio:.1f} audio seconds simulated",
         f"wall time: {wall:.1f} s",
         f"{audio / wall if wall else 0.0:.2f} audio seconds per wall second",
-        f"JUnit XML: {junit.relative_to(ROOT)}",
+        f"JUnit XML: {junit.relative_to(ROOT) if junit.is_relative_to(ROOT) else junit}",
         "=" * 72,
         f"{passed} passed, {failed} failed",
     ]
@@ -96,11 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.nseeds < 1:
         print(f"regress: --nseeds={args.nseeds} must be at least 1", file=sys.stderr)
         return 2
-    raw = os.environ.get("SEED", "")
     try:
-        base = int(raw, 0) if raw else int.from_bytes(os.urandom(4), "little") >> 1
-    except ValueError:
-        print(f"regress: SEED={raw!r} is not an integer", file=sys.stderr)
+        base = selected_seed()
+    except ConfigError as e:
+        print(f"regress: {e}", file=sys.stderr)
         return 2
     seeds = [base + i for i in range(args.nseeds)]
     records = RESULTS / "records"

@@ -8,6 +8,10 @@ any cocotb test failed.  Knobs, all from the environment so that ``make`` passes
 ``SIM``    ``icarus`` | ``verilator`` (default ``verilator``)
 ``SEED``   cocotb seed; when unset a fresh one is drawn and logged, so every run is reproducible
 ``WAVES``  ``1`` writes an FST waveform (``dump.fst`` on Verilator, ``<top>.fst`` on Icarus)
+``COV``    ``1`` (Verilator only) builds with line, toggle and expression coverage; every
+           test leaves ``coverage.dat`` in its run folder and exports its functional
+           coverage (``make signoff`` merges both).  Not ``COVERAGE``: cocotb reads that one
+           as "measure the test bench's Python coverage".
 """
 
 from __future__ import annotations
@@ -25,12 +29,15 @@ from tb.common import toolchain
 ROOT = Path(__file__).resolve().parents[2]
 RTL = ROOT / "rtl"
 BUILD = ROOT / "sim_build"
-RESULTS = ROOT / "results"
+RESULTS = Path(os.environ.get("MELSTM_RESULTS") or ROOT / "results")  # records, JUnit, coverage
 SIMULATORS = ("icarus", "verilator")
 
 # Verilator: assertions on, and unknown-value randomisation so X-dependence shows up on a
 # two-state simulator too.
 VERILATOR_ARGS = ["--assert", "--x-assign", "unique", "--x-initial", "unique", "-O3"]
+# COV=1: code coverage (line includes branches; toggle; expression terms) of the RTL; the
+# test-bench modules a build adds (extra_sources) are built with coverage off.
+COVERAGE_ARGS = ["--coverage-line", "--coverage-toggle", "--coverage-expr"]
 
 
 class ConfigError(ValueError):
@@ -61,6 +68,15 @@ def waves_requested() -> bool:
     raw = os.environ.get("WAVES", "0")
     if raw not in ("0", "1", ""):
         raise ConfigError(f"WAVES={raw!r} must be 0 or 1")
+    return raw == "1"
+
+
+def coverage_requested() -> bool:
+    raw = os.environ.get("COV", "0")
+    if raw not in ("0", "1", ""):
+        raise ConfigError(f"COV={raw!r} must be 0 or 1")
+    if raw == "1" and selected_sim() != "verilator":
+        raise ConfigError("COV=1 needs SIM=verilator (code coverage comes from Verilator)")
     return raw == "1"
 
 
@@ -140,7 +156,9 @@ def run_block(
     ``rtl/files.f``: test-bench-only modules such as a harness around the chip.
     ``verilator_public``: a Verilator control file naming the signals cocotb may reach; then
     the build drops cocotb's ``--public-flat-rw`` (everything public), which lets Verilator
-    optimise the rest.  Ignored on Icarus.
+    optimise the rest.  Ignored on Icarus, and with ``WAVES=1``: a waveform rerun builds
+    everything public so that the debug probes (``tb/top/stage_probe.py``) can watch the
+    design's internal streams.
     Returns the results XML path; raises (fails the pytest test) when a cocotb test failed.
     """
     from cocotb_tools.runner import get_runner
@@ -148,17 +166,18 @@ def run_block(
     sim = selected_sim()
     seed = selected_seed()
     waves = waves_requested()
+    coverage = coverage_requested()
     toolchain.apply()
     params = dict(parameters or {})
     extra = [p if (p := Path(s)).is_absolute() else ROOT / p for s in extra_sources]
     missing = [str(p) for p in extra if not p.is_file()]
     if missing:
         raise ConfigError(f"extra source(s) not found: {', '.join(missing)}")
-    key = f"{toplevel} {sorted(params.items())} waves={waves}"
+    key = f"{toplevel} {sorted(params.items())} waves={waves} coverage={coverage}"
     if extra:
         key += f" extra={[str(p) for p in extra]}"
     vlt = None
-    if verilator_public is not None and sim == "verilator":
+    if verilator_public is not None and sim == "verilator" and not waves:
         vlt = p if (p := Path(verilator_public)).is_absolute() else ROOT / p
         if not vlt.is_file():
             raise ConfigError(f"Verilator control file not found: {vlt}")
@@ -177,6 +196,10 @@ def run_block(
         build_args += VERILATOR_ARGS
         if waves:
             build_args += ["--trace-fst", "--trace-structs"]
+        if coverage:
+            build_args += COVERAGE_ARGS
+            if extra:  # test-bench modules are not sign-off RTL: do not pay for counting them
+                build_args.append(str(_coverage_off(build_dir, extra)))
     env = {
         "MELSTM_SIM": sim,
         "MELSTM_RESULTS": str(RESULTS),
@@ -185,6 +208,10 @@ def run_block(
         **env_sim,
         **(extra_env or {}),
     }
+    cov_dir = RESULTS / "coverage"
+    if coverage:
+        env["MELSTM_FUNCOV_FILE"] = str(cov_dir / "func" / f"{test_dir.name}.yml")
+        (test_dir / "coverage.dat").unlink(missing_ok=True)  # never merge a stale one
     audio = env.get("AUDIO") or os.environ.get("AUDIO")
     if audio:
         # The simulation runs in its own folder: hand it an absolute path.  (cocotb's runner
@@ -225,4 +252,26 @@ def run_block(
     if waves:
         wave = test_dir / ("dump.fst" if sim == "verilator" else f"{toplevel}.fst")
         print(f"[runner] waveform: {wave}")
+    if coverage:
+        _collect_code_coverage(test_dir, cov_dir / "code")
     return results
+
+
+def _coverage_off(build_dir: Path, files: Sequence[Path]) -> Path:
+    """A Verilator control file that turns coverage off in ``files`` (rewritten only when its
+    text changes, so that it does not force rebuilds)."""
+    vlt = build_dir.parent / f"{build_dir.name}-coverage-off.vlt"
+    text = "`verilator_config\n" + "".join(f'coverage_off -file "{f}"\n' for f in files)
+    if not vlt.is_file() or vlt.read_text() != text:
+        vlt.parent.mkdir(parents=True, exist_ok=True)
+        vlt.write_text(text)
+    return vlt
+
+
+def _collect_code_coverage(test_dir: Path, dest: Path) -> None:
+    """Move the run's ``coverage.dat`` to ``dest/<run>.dat`` (what ``make signoff`` merges)."""
+    dat = test_dir / "coverage.dat"
+    if not dat.is_file():
+        raise ConfigError(f"COV=1 but the simulation wrote no {dat} (did it end abnormally?)")
+    dest.mkdir(parents=True, exist_ok=True)
+    dat.replace(dest / f"{test_dir.name}.dat")

@@ -126,15 +126,19 @@ def _sample(data: Mapping[str, Any], signed: frozenset[str], name: str) -> dict[
 class StreamSink:
     """Accepts items from a valid/ready output, with seeded random backpressure (ready low).
 
+    A stall (drawn from ``stalls`` per item) holds ready low before the item: from the previous
+    transfer on, or with ``stall_on_valid`` from the moment the item is offered (for sparse
+    outputs, where a stall started at the previous transfer would be over long before).
     Every accepted item is checked for X/Z, appended to ``items`` and passed to the callbacks.
     """
 
     def __init__(self, clk, valid, ready, data: Mapping[str, Any], *, period_ns: int,
                  stalls: GapModel | None = None, signed: Iterable[str] = (),
-                 name: str = "sink"):
+                 stall_on_valid: bool = False, name: str = "sink"):
         self.clk, self.valid, self.ready, self.data = clk, valid, ready, dict(data)
         self.period_ns = period_ns
         self.stalls = stalls or GapModel(None)
+        self.stall_on_valid = stall_on_valid
         self.signed = frozenset(signed)
         self.name = name
         self.items: list[dict[str, int]] = []
@@ -155,6 +159,11 @@ class StreamSink:
             stall = self.stalls.draw()
             if stall:
                 self.ready.value = 0
+                if self.stall_on_valid:
+                    await ReadOnly()
+                    while read_int(self.valid, f"{self.name} valid") != 1:
+                        await RisingEdge(self.valid)
+                        await ReadOnly()
                 await Timer(stall * self.period_ns + self.period_ns // 2, unit="ns")
             self.ready.value = 1
             await ReadOnly()

@@ -33,6 +33,7 @@ from refmodel.lstm_head import flag_compare
 from tb.common.runner import run_block
 from tb.common.stream import GapModel, StreamDriver, StreamSink, read_int
 from tb.common.testkit import make_rng, record, rerun_hint, reset, start_clock, unpack
+from tb.signoff import funcov
 
 KINDS = ("random", "loud", "silent", "walk")
 
@@ -324,6 +325,8 @@ async def _start(dut, gap_p: float, stall_p: float, stall_max: int) -> TB:
 def _finish(tb: TB, t0: float) -> None:
     tb.compare_dets()
     tb.check()
+    funcov.sample_config(tb.lanes, tb.hidden)
+    funcov.export()  # COV=1 only
     wall = time.perf_counter() - t0
     log = tb.dut._log
     mac = tb.cfg.mac_cycles(tb.lanes)
@@ -401,7 +404,17 @@ def test_lstm_detector_full_window(sim_and_seed) -> None:
 
 @pytest.mark.sim
 @pytest.mark.slow
-@pytest.mark.parametrize("lanes", [4, 8, 16])
-@pytest.mark.parametrize("hidden", [16, 32, 64])
+@pytest.mark.parametrize("lanes", funcov.LANES)
+@pytest.mark.parametrize("hidden", funcov.HIDDEN)
 def test_lstm_detector_matrix(hidden: int, lanes: int) -> None:
     _run(hidden, lanes, 198)
+
+
+@pytest.mark.sim
+@pytest.mark.signoff
+@pytest.mark.parametrize("lanes", funcov.LANES)
+@pytest.mark.parametrize("hidden", funcov.HIDDEN)
+def test_lstm_detector_configs(hidden: int, lanes: int) -> None:
+    """Every (P, H) configuration with 5-frame windows (``make signoff``; the full-length
+    matrix is ``test_lstm_detector_matrix`` under ``make slow``)."""
+    _run(hidden, lanes, 5)

@@ -6,6 +6,8 @@
     RegAgent   (sequencer, RegDriver)   --accesses-> Predictor                  ^
     FeatureMonitor (feature tap)        --actual features-----------------------+
     DetectionMonitor (det stream, backpressure) --actual detections------------+
+    CoverageCollector (tb/top/coverage.py): samples the functional cover groups from the
+    monitors, the drivers and the predictor's expectations and resets
 
 The test bench's top level is the harness ``melstm_tb`` (``tb/top/melstm_tb.sv``): the audio
 driver hands it whole blocks of samples (one wake-up per block) and the register driver hands
@@ -31,7 +33,7 @@ from dataclasses import dataclass
 
 import cocotb
 import numpy as np
-from cocotb.triggers import ReadOnly, RisingEdge
+from cocotb.triggers import ReadOnly, RisingEdge, Timer
 from cocotb.utils import get_sim_time
 from pyuvm import (
     ConfigDB,
@@ -41,13 +43,14 @@ from pyuvm import (
     uvm_driver,
     uvm_env,
     uvm_sequencer,
-    uvm_subscriber,
 )
 
 from refmodel import detector, detector_rtl, frontend, regmap
 from refmodel.config import DEFAULT as FE_CFG
 from tb.common.stream import GapModel, StreamMonitor, StreamSink, read_int
 from tb.common.testkit import pack, rerun_hint
+from tb.top import debug_report, stage_probe
+from tb.top.coverage import CoverageCollector, Forward
 from tb.top.sequences import AudioClip, RegBurst, RegItem
 
 
@@ -64,6 +67,7 @@ class Det:
     score: int  # UQ0.16
     flag: bool
     time_ns: float = 0.0
+    wait_cycles: int = 0  # cycles it waited for det_ready_i (actual detections only)
 
 
 @dataclass(frozen=True)
@@ -261,7 +265,7 @@ class FeatureMonitor(uvm_component):
 class DetectionMonitor(uvm_component):
     """Accepts detections (``det_ready_i``), checks ``det_irq_o`` with each; X/Z fails."""
 
-    STALL_PROB = 0.0
+    STALLS = False  # True: backpressure from StallCycler
 
     def build_phase(self):
         self.ap = uvm_analysis_port("ap", self)
@@ -270,26 +274,49 @@ class DetectionMonitor(uvm_component):
         dut = _cfg("DUT")
         sink = StreamSink(dut.clk_i, dut.det_valid_o, dut.det_ready_i,
                           {"window": dut.det_window_o, "score": dut.det_score_o,
-                           "flag": dut.det_flag_o, "irq": dut.det_irq_o},
+                           "flag": dut.det_flag_o, "irq": dut.det_irq_o,
+                           "wait": dut.det_wait_o},
                           period_ns=_cfg("PERIOD_NS"),
-                          stalls=GapModel(_cfg("RNG"), self.STALL_PROB, 4000) if self.STALL_PROB
-                          else None, name="det")
+                          stalls=StallCycler(_cfg("RNG")) if self.STALLS else None,
+                          stall_on_valid=True, name="det")
         self.sink = sink
 
         def publish(it):
             assert it["irq"] == it["flag"], (
                 f"det_irq_o={it['irq']} with a detection whose flag is {it['flag']} "
                 f"(window {it['window']}); rerun: {rerun_hint()}")
-            self.ap.write(Det(it["window"], it["score"], bool(it["flag"]), get_sim_time("ns")))
+            self.ap.write(Det(it["window"], it["score"], bool(it["flag"]), get_sim_time("ns"),
+                              it["wait"]))
 
         sink.callbacks.append(publish)
         await sink.run()
 
 
-class StallingDetectionMonitor(DetectionMonitor):
-    """Output backpressure: holds ``det_ready_i`` low for long random stretches."""
+class StallCycler:
+    """Stall lengths for sparse outputs: each draw takes the next range in turn (from a seeded
+    start) and a seeded length inside it, so a handful of detections meets every
+    backpressure class of the coverage model (none, short, medium, long, very long)."""
 
-    STALL_PROB = 0.7
+    RANGES = ((0, 0), (2, 12), (20, 200), (300, 3000), (4200, 6000))
+
+    def __init__(self, rng: np.random.Generator):
+        self.rng = rng
+        self.k = int(rng.integers(len(self.RANGES)))
+        self.history: list[int] = []
+
+    def draw(self) -> int:
+        lo, hi = self.RANGES[self.k % len(self.RANGES)]
+        self.k += 1
+        stall = int(self.rng.integers(lo, hi + 1))
+        self.history.append(stall)
+        return stall
+
+
+class StallingDetectionMonitor(DetectionMonitor):
+    """Output backpressure: once a detection is offered, holds ``det_ready_i`` low for a
+    stretch from :class:`StallCycler` (up to 6000 cycles)."""
+
+    STALLS = True
 
 
 # ----------------------------------------------------------------------------- predictor
@@ -357,6 +384,13 @@ class Predictor(uvm_component):
     def current_weights(self) -> detector.DetectorWeights:
         return detector_rtl.weights_from_load_image(self.load, hidden=self.hidden)
 
+    def wload_refusal(self) -> str:
+        """Why the chip refuses a WLOAD_DATA write now: WLOAD_BUSY while a window is part-way
+        (it wins over WLOAD_RANGE), else WLOAD_RANGE.  (Software writes weights between
+        windows, after the last detection came out; the model does not know the chip's state
+        in the few thousand cycles between a window's last frame and its detection.)"""
+        return "WLOAD_BUSY" if self.window_codes else "WLOAD_RANGE"
+
     def reg_access(self, item: RegItem) -> None:
         """A completed register access: accepted writes change what the chip computes."""
         reg = next((r for r in regmap.REGISTERS if r.offset == item.addr), None)
@@ -365,10 +399,9 @@ class Predictor(uvm_component):
         if reg.name == "WLOAD_DATA":
             # refused past the load map (WLOAD_RANGE): the address still advances;
             # refused while a window runs (WLOAD_BUSY): nothing changes
-            in_map = self.waddr < self.load_size
             if not item.err:
                 self.load[self.waddr] = item.data & 0xFFFF
-            if not item.err or not in_map:
+            if not item.err or self.wload_refusal() == "WLOAD_RANGE":
                 self.waddr = (self.waddr + 1) & 0xFFFF
             return
         if item.err:
@@ -388,17 +421,6 @@ class Predictor(uvm_component):
             self._power_on_registers()  # weight memories have no reset: the image stays
 
 
-class _Export(uvm_subscriber):
-    """Analysis export that forwards to a callable (pyuvm subscribers have one write())."""
-
-    def __init__(self, name, parent, fn):
-        super().__init__(name, parent)
-        self.fn = fn
-
-    def write(self, tt):
-        self.fn(tt)
-
-
 # ---------------------------------------------------------------------------- scoreboard
 class Mismatch(AssertionError):
     pass
@@ -411,6 +433,11 @@ class Scoreboard(uvm_component):
     block done), so the chip may hand out a feature vector or detection up to one audio block
     before its expectation exists: such an actual waits (in order) for its expectation.  One
     still waiting at a reset or at the end of the test is a failure ("nothing expected").
+
+    Every compared pair goes into a bounded history; a failure also writes pictures (and with
+    ``WAVES=1`` a GTKWave view) into the run folder and names the stage where the values
+    first diverge, from probes on the internal streams (``tb/top/debug_report.py``,
+    ``tb/top/stage_probe.py``).
     """
 
     def build_phase(self):
@@ -421,6 +448,18 @@ class Scoreboard(uvm_component):
         self.checked_features = 0
         self.checked_detections = 0
         self.dropped = 0  # expectations dropped by resets
+        self.history = debug_report.History()
+        self.probes: stage_probe.ProbeSet | None = None
+        self.pending: str | None = None  # WAVES=1: the first mismatch, raised a little later
+        debug_report.clear_old(debug_report.run_dir())
+
+    async def run_phase(self):
+        # WAVES=1 reruns watch the internal streams, so that a report can name the stage
+        if stage_probe.probes_requested():
+            self.probes = stage_probe.start_probes(_cfg("DUT"), hidden=_cfg("HIDDEN"),
+                                                   window=_cfg("WINDOW"), log=self.logger)
+            if self.probes is not None:
+                await self.probes.run()
 
     def expect_feature(self, f: Feature) -> None:
         self.exp_feat.append(f)
@@ -440,28 +479,53 @@ class Scoreboard(uvm_component):
 
     def on_reset(self, ev: ResetEvent) -> None:
         self._unexpected()
+        self.history.new_stream()
         self.dropped += len(self.exp_feat) + len(self.exp_det)
         self.exp_feat.clear()
         self.exp_det.clear()
 
-    def _fail(self, what: str) -> None:
+    def _fail(self, what: str, *, at_ns: float | None = None, final: bool = False,
+              **where) -> None:
+        """Report and stop; ``where``: ``frame``/``expected_codes`` or ``window``/
+        ``expected_det``/``actual_det`` for the debug report.  In a ``WAVES=1`` run the
+        simulation goes on for a short tail before the test fails (with the same message), so
+        that the waveform also shows what follows the mismatch; ``final``: no time is left."""
+        if self.pending is not None:  # only the first mismatch of a WAVES=1 run counts
+            return
         seed = cocotb.RANDOM_SEED
         msg = (f"SCOREBOARD MISMATCH in {os.environ.get('PYTEST_CURRENT_TEST', 'top test')} "
                f"(seed {seed}) at {get_sim_time('ns'):.0f} ns: {what}\n"
                f"  rerun with waveforms: {rerun_hint()}")
+        tail_ns = 200 * _cfg("PERIOD_NS")
+        try:
+            lines, tail_ns = debug_report.scoreboard_report(self, msg, at_ns=at_ns, **where)
+            msg += "\n" + "\n".join(lines)
+        except Exception as exc:  # the debug helpers never hide the mismatch itself
+            msg += f"\n  (debug report failed: {exc!r})"
         self.logger.error(msg)
+        if debug_report.waves_requested() and not final:
+            self.pending = msg
+            cocotb.start_soon(self._fail_later(msg, tail_ns))
+            return
         raise Mismatch(msg)
 
-    def _unexpected(self) -> None:
+    async def _fail_later(self, msg: str, tail_ns: float) -> None:
+        await Timer(max(1, round(tail_ns)), unit="ns")
+        raise Mismatch(msg)
+
+    def _threshold(self) -> int | None:
+        return getattr(getattr(self.get_parent(), "predictor", None), "threshold", None)
+
+    def _unexpected(self, final: bool = False) -> None:
         """Actuals still waiting when no expectation can come any more."""
         if self.act_feat:
             f = self.act_feat[0]
             self._fail(f"unexpected feature vector, frame {f.frame} at {f.time_ns:.0f} ns "
-                       f"(nothing expected)")
+                       f"(nothing expected)", at_ns=f.time_ns, final=final)
         if self.act_det:
             d = self.act_det[0]
             self._fail(f"unexpected detection, window {d.window} at {d.time_ns:.0f} ns "
-                       f"(nothing expected)")
+                       f"(nothing expected)", at_ns=d.time_ns, final=final)
 
     def _compare(self) -> None:
         while self.exp_feat and self.act_feat:
@@ -470,30 +534,39 @@ class Scoreboard(uvm_component):
             self._compare_detection(self.exp_det.popleft(), self.act_det.popleft())
 
     def _compare_feature(self, e: Feature, f: Feature) -> None:
+        self.history.add_feature(e.frame, e.codes, f.frame, f.codes, f.time_ns)
+        where = {"at_ns": f.time_ns, "frame": e.frame, "expected_codes": e.codes}
         if f.frame != e.frame:
-            self._fail(f"feature frame index: expected {e.frame}, actual {f.frame}")
+            self._fail(f"feature frame index: expected {e.frame}, actual {f.frame}", **where)
         if not np.array_equal(f.codes, e.codes):
             bands = np.flatnonzero(f.codes != e.codes)
             b = int(bands[0])
             self._fail(f"frame {f.frame}, band {b} ({len(bands)} bands differ): expected code "
                        f"{int(e.codes[b])}, actual {int(f.codes[b])}; expected "
-                       f"{e.codes.tolist()}, actual {f.codes.tolist()}")
+                       f"{e.codes.tolist()}, actual {f.codes.tolist()}", **where)
         self.checked_features += 1
 
     def _compare_detection(self, e: Det, d: Det) -> None:
+        self.history.add_detection(e.window, e.score, e.flag, d.window, d.score, d.flag,
+                                   self._threshold(), d.time_ns)
         if (d.window, d.score, d.flag) != (e.window, e.score, e.flag):
             self._fail(f"window {d.window}: expected (window {e.window}, score {e.score}, "
                        f"flag {int(e.flag)}), actual (window {d.window}, score {d.score}, "
-                       f"flag {int(d.flag)})")
+                       f"flag {int(d.flag)})", at_ns=d.time_ns, window=e.window,
+                       expected_det=(e.window, e.score, e.flag),
+                       actual_det=(d.window, d.score, d.flag))
         self.checked_detections += 1
 
     def check_phase(self):
-        self._unexpected()
+        if self.pending is not None:  # the run ended inside a WAVES=1 mismatch's tail
+            raise Mismatch(self.pending)
+        self._unexpected(final=True)
         missing = [f"frame {f.frame}" for f in list(self.exp_feat)[:5]] + \
                   [f"window {d.window}" for d in list(self.exp_det)[:5]]
         if missing:
             self._fail(f"{len(self.exp_feat)} feature vectors and {len(self.exp_det)} "
-                       f"detections expected but never seen (first: {', '.join(missing)})")
+                       f"detections expected but never seen (first: {', '.join(missing)})",
+                       final=True)
 
 
 # ----------------------------------------------------------------------------------- env
@@ -505,23 +578,31 @@ class TopEnv(uvm_env):
         self.det_mon = DetectionMonitor.create("det_mon", self)
         self.predictor = Predictor("predictor", self)
         self.scoreboard = Scoreboard("scoreboard", self)
+        self.coverage = CoverageCollector("coverage", self)
         p, sb = self.predictor, self.scoreboard
         self._exports = [
-            _Export("x_sample", self, lambda block: p.samples(block)),
-            _Export("x_reg", self, lambda it: p.reg_access(it)),
-            _Export("x_exp_feat", self, lambda f: sb.expect_feature(f)),
-            _Export("x_exp_det", self, lambda d: sb.expect_detection(d)),
-            _Export("x_reset", self, lambda ev: sb.on_reset(ev)),
-            _Export("x_feat", self, lambda f: sb.actual_feature(f)),
-            _Export("x_det", self, lambda d: sb.actual_detection(d)),
+            Forward("x_sample", self, lambda block: p.samples(block)),
+            Forward("x_reg", self, lambda it: p.reg_access(it)),
+            Forward("x_exp_feat", self, lambda f: sb.expect_feature(f)),
+            Forward("x_exp_det", self, lambda d: sb.expect_detection(d)),
+            Forward("x_reset", self, lambda ev: sb.on_reset(ev)),
+            Forward("x_feat", self, lambda f: sb.actual_feature(f)),
+            Forward("x_det", self, lambda d: sb.actual_detection(d)),
         ]
 
     def connect_phase(self):
         x = {e.get_name(): e.analysis_export for e in self._exports}
+        cov = self.coverage
         self.audio.driver.ap.connect(x["x_sample"])
+        self.regs.driver.ap.connect(cov.export("register"))  # before the predictor updates
         self.regs.driver.ap.connect(x["x_reg"])
         self.predictor.feat_ap.connect(x["x_exp_feat"])
         self.predictor.det_ap.connect(x["x_exp_det"])
         self.predictor.reset_ap.connect(x["x_reset"])
         self.feat_mon.ap.connect(x["x_feat"])
         self.det_mon.ap.connect(x["x_det"])
+        self.audio.driver.ap.connect(cov.export("samples"))
+        self.predictor.feat_ap.connect(cov.export("expected"))
+        self.predictor.reset_ap.connect(cov.export("reset"))
+        self.feat_mon.ap.connect(cov.export("feature"))
+        self.det_mon.ap.connect(cov.export("detection"))

@@ -57,6 +57,8 @@ module melstm_tb
   output logic [15:0]                det_score_o,    // score, UQ0.16
   output logic                       det_flag_o,     // score >= THRESHOLD
   output logic                       det_irq_o,      // one-cycle pulse: flagged detection taken
+  output logic [31:0]                det_wait_o,     // cycles the offered detection has waited
+                                                     // for det_ready_i (0 if taken at once)
   // configuration port (the burst player takes it over while a burst runs)
   input  logic                       reg_req_i,      // request valid
   input  logic                       reg_we_i,       // 1: write
@@ -233,6 +235,23 @@ module melstm_tb
       top_wdata = reg_wdata_i;
     end
   end
+
+  // ---------------------------------------------------------------- backpressure counter
+  // Cycles det_valid_o has been high with det_ready_i low (0 while nothing is offered and after
+  // every transfer): sampled with a detection, how long it waited (backpressure coverage).
+  logic [31:0] det_wait_q;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      det_wait_q <= '0;
+    end else if (!det_valid_o || det_ready_i) begin
+      det_wait_q <= '0;
+    end else if (det_wait_q != '1) begin
+      det_wait_q <= det_wait_q + 32'd1;
+    end
+  end
+
+  assign det_wait_o = det_wait_q;
 
   // ---------------------------------------------------------------- the chip
   melstm_top #(

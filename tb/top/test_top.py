@@ -19,12 +19,13 @@ import cocotb
 import numpy as np
 import pytest
 import pyuvm
-from cocotb.triggers import ClockCycles, Timer
+from cocotb.triggers import ClockCycles, RisingEdge, Timer
 from cocotb.utils import get_sim_time
 from pyuvm import ConfigDB, uvm_factory, uvm_test
 
-from refmodel import detector, detector_rtl, regmap
+from refmodel import audio, detector, detector_rtl, frontend, regmap
 from refmodel.audio import SAMPLE_RATE
+from refmodel.config import DEFAULT as FE_CFG
 from tb.common.runner import ROOT, run_block
 from tb.common.testkit import make_rng, record, reset
 from tb.top.env import (
@@ -132,6 +133,7 @@ class BaseTest(uvm_test):
 
     async def hard_reset(self) -> None:
         self.env.predictor.restart("hard")
+        await RisingEdge(self.dut.clk_i)  # callers may come from ReadOnly (a register access)
         await reset(self.dut.clk_i, self.dut.rst_ni)
         await self.regs([reg_write("THRESHOLD", 1 << 15), reg_write("CTRL", 1)])
 
@@ -235,10 +237,11 @@ class ResetMidWindowTest(BaseTest):
         cut = int(window_s * 0.6 * SAMPLE_RATE)
         await self.play(x[:cut], label)
         await self.drain()
-        done = await self.regs([reg_read("STATUS"), reg_write("WLOAD_DATA", 0)])
+        done = await self.regs([reg_read("STATUS"), reg_write("WLOAD_ADDR", 0),
+                                reg_write("WLOAD_DATA", 0)])
         assert done[0].rdata >> regmap.field("STATUS", "WINDOW_ACTIVE").lsb & 1, \
             "STATUS.WINDOW_ACTIVE should be set part-way through a window"
-        assert done[1].err, "a weight write during a window must be refused"
+        assert done[2].err, "a weight write during a window must be refused"
         await self.regs([reg_write("CTRL", 0b11)])
         await self.play(x[cut:], label)
 
@@ -302,6 +305,121 @@ class RealTimeTest(BaseTest):
 
 
 @pyuvm.test()
+class BandExtremesTest(BaseTest):
+    """Every band at code 0 (silence), low, mid and high (noise at three levels), and 255
+    where an int16 input can reach it (aliased full-scale square waves; see docs/waivers.yml).
+    """
+
+    async def stimulus(self):
+        seg = int(0.1 * SAMPLE_RATE)
+        parts = [audio.silence(0.1), audio.white_noise(0.1, 0.002, seed=self.rng),
+                 audio.white_noise(0.1, 0.05, seed=self.rng),
+                 audio.white_noise(0.1, 1.0, seed=self.rng)]
+        t = np.arange(seg) / SAMPLE_RATE
+        for band in (FE_CFG.n_mels - 2, FE_CFG.n_mels - 1):
+            for f in np.linspace(3300.0, 3600.0, 61):
+                x = (np.sign(np.sin(2 * np.pi * f * t)) * 32767).astype(np.int16)
+                if frontend.features(x)[:, band].max() == FE_CFG.code_max:
+                    parts.append(x)
+                    break
+            else:
+                raise AssertionError(f"no square wave found that drives band {band} to 255")
+        await self.play(np.concatenate(parts), "silence+noise x3+squares")
+
+
+@pyuvm.test()
+class ThresholdTest(BaseTest):
+    """Scores in every quartile with both flags, and scores equal to, one LSB either side of
+    and far from the threshold.  The test predicts each window's score with the refmodel,
+    picks weights that put it in the wanted quartile and programs the threshold around it
+    before the window runs (between windows, as software would).  Detections leave under
+    backpressure of every length class."""
+
+    # (score quartile, threshold minus score): each quartile with both flags, and the score
+    # equal to the threshold, one LSB either side of it, and far either side
+    PLAN = ((0, 0), (0, 4096), (1, -1), (1, 1), (2, -4096), (2, 300), (3, -300), (3, 4096))
+
+    def overrides(self):
+        # sparse detections: backpressure of every length class on the way out
+        uvm_factory().set_type_override_by_type(DetectionMonitor, StallingDetectionMonitor)
+
+    async def stimulus(self):
+        window, hidden = int(self.dut.Window.value), int(self.dut.Hidden.value)
+        hop, first = FE_CFG.hop, FE_CFG.frame_len + FE_CFG.hop * (window - 1)
+        stream = np.zeros(0, np.int16)
+        for k, (quartile, delta) in enumerate(self.PLAN):
+            x, label = synthetic_mix(self.rng, (first if k == 0 else hop * window)
+                                     / SAMPLE_RATE)
+            stream = np.concatenate([stream, x])
+            codes = frontend.features(stream)[k * window:(k + 1) * window]
+            weights, score = self._weights_for(codes, quartile, hidden, window)
+            await self.load_weights(weights)
+            threshold = min(max(score + delta, 0), 1 << 16)
+            await self.regs([reg_write("THRESHOLD", threshold)])
+            await self.play(x, f"{label} (window {k}: score {score}, threshold {threshold})")
+            await self.drain()
+
+    def _weights_for(self, codes, quartile: int, hidden: int, window: int):
+        for _ in range(400):
+            w = detector.DetectorWeights.random(int(self.rng.integers(1 << 30)), hidden=hidden)
+            score = int(detector.run_fixed(codes, w, window).score_int[0])
+            if score >> 14 == quartile:
+                return w, score
+        raise AssertionError(f"no weight set out of 400 scores in quartile {quartile}")
+
+
+@pyuvm.test()
+class RegisterWalkTest(BaseTest):
+    """Every register read and written, legal and refused, with reset values checked against
+    refmodel/regmap.py; resets while idle; the counters checked after a window of audio."""
+
+    async def stimulus(self):
+        await self.hard_reset()  # idle: nothing played yet
+        await self.regs([reg_write("CTRL", 0b11)])  # soft reset, idle
+        expect = {r.name: r.reset for r in regmap.REGISTERS}
+        expect["CTRL"] = expect["STATUS"] = 1  # enabled (hard_reset re-enables)
+        done = await self.regs([reg_read(r.name) for r in regmap.REGISTERS])
+        for it, r in zip(done, regmap.REGISTERS, strict=True):
+            assert not it.err and it.rdata == expect[r.name], \
+                f"{r.name} reads {it.rdata:#x} after reset, expected {expect[r.name]:#x}"
+        size = detector_rtl.load_map(detector.DetectorConfig(
+            hidden=int(self.dut.Hidden.value))).size
+        last_word = detector_rtl.load_words(self.weights)[size - 1]
+        legal = [reg_write("THRESHOLD", int(self.rng.integers(0, 1 << 16))),
+                 reg_write("WLOAD_ADDR", size - 1), reg_write("WLOAD_DATA", last_word),
+                 reg_write("CTRL", 1)]
+        refused = [reg_write("WLOAD_DATA", 0)]  # past the map: WLOAD_RANGE
+        refused += [reg_write(r.name, 0) for r in regmap.REGISTERS if r.access == "ro"]
+        refused += [RegItem("unmapped_w", True, 0xF0, 1), RegItem("unmapped_r", False, 0xF4),
+                    RegItem("misaligned_w", True, regmap.offset("THRESHOLD") + 1, 5),
+                    RegItem("misaligned_r", False, regmap.offset("CTRL") + 2)]
+        done = await self.regs(legal + refused)
+        assert not any(it.err for it in done[:len(legal)]), [str(i) for i in done if i.err]
+        assert all(it.err for it in done[len(legal):]), \
+            [str(i) for i in done[len(legal):] if not i.err]
+        cause = await self.regs([reg_read("ERR_CAUSE"), reg_write("ERR_CAUSE", 0xF),
+                                 reg_read("ERR_CAUSE"), reg_read("ERRORS")])
+        assert cause[0].rdata == 0b1011, f"ERR_CAUSE={cause[0].rdata:#x}, expected BAD_ADDR, " \
+            "RO_WRITE and WLOAD_RANGE"
+        assert cause[2].rdata == 0, f"ERR_CAUSE={cause[2].rdata:#x} after writing 1s to clear"
+        assert cause[3].rdata == len(refused), f"ERRORS={cause[3].rdata}, {len(refused)} refused"
+        window = int(self.dut.Window.value)
+        x, label = synthetic_mix(self.rng, (FE_CFG.frame_len + FE_CFG.hop * (window + 3))
+                                 / SAMPLE_RATE)
+        await self.play(x, label)
+        await self.drain()
+        p = self.env.predictor
+        done = await self.regs([reg_read("FRAMES"), reg_read("WINDOWS"), reg_read("LAST_DET")])
+        assert done[0].rdata == p.frames, f"FRAMES={done[0].rdata}, {p.frames} frames went in"
+        assert done[1].rdata == p.windows, f"WINDOWS={done[1].rdata}, expected {p.windows}"
+        run = detector.run_fixed(np.stack(frontend.features(x)[:window]), p.current_weights(),
+                                 window)
+        score = int(run.score_int[0])
+        last = score | int(score >= p.threshold) << regmap.field("LAST_DET", "FLAG").lsb
+        assert done[2].rdata == last, f"LAST_DET={done[2].rdata:#x}, expected {last:#x}"
+
+
+@pyuvm.test()
 class LongRunTest(BaseTest):
     """At least 60 s of audio: recordings and random mixes (slow marker)."""
 
@@ -339,7 +457,8 @@ async def IdleClockTest(dut):
 # ------------------------------------------------------------------------------- pytest
 DEFAULT_TESTS = ["SmokeTest", "RecordingsTest", "RandomMixTest", "GapStressTest",
                  "ResetMidFrameTest", "ResetMidWindowTest", "ReprogramTest",
-                 "BadRegisterTest", "RealTimeTest"]
+                 "BadRegisterTest", "RealTimeTest", "BandExtremesTest", "ThresholdTest",
+                 "RegisterWalkTest"]
 
 
 # `make test` (MELSTM_SUITE=ci) runs every top test on Verilator and the smoke test on Icarus;
