@@ -32,17 +32,14 @@ module fx_round_sat #(
   if (ShW > OutW) begin : gen_sat
     localparam logic signed [ShW-1:0] MaxV = ShW'((64'sd1 <<< (OutW - 1)) - 64'sd1);
     localparam logic signed [ShW-1:0] MinV = ShW'(-(64'sd1 <<< (OutW - 1)));
-    always_comb begin
-      sat_o = 1'b1;
-      if (shifted > MaxV) begin
-        out_o = OutW'(MaxV);
-      end else if (shifted < MinV) begin
-        out_o = OutW'(MinV);
-      end else begin
-        out_o = OutW'(shifted);
-        sat_o = 1'b0;
-      end
-    end
+    // Continuous assignments rather than an always_comb: there are some twenty instances, and
+    // Icarus 11 re-runs every always_comb elaborated before any always_comb that runs (their
+    // time-0 triggers are chained), so an always_comb here was re-run on most clock edges.
+    logic hi, lo;  // the shifted value is above / below the output range
+    assign hi    = shifted > MaxV;
+    assign lo    = shifted < MinV;
+    assign out_o = hi ? OutW'(MaxV) : lo ? OutW'(MinV) : OutW'(shifted);
+    assign sat_o = hi || lo;
   end else begin : gen_extend
     // The shifted value always fits: sign-extend.
     assign out_o = OutW'(shifted);

@@ -36,15 +36,13 @@ module lstm_act
   logic        [SW-1:0]         s_pos;   // s+ in [2^15, 2^16 - 1]
   logic        [ActOutBits-1:0] sig;
 
-  always_comb begin
-    u   = tanh_i ? (UW'(z_i) <<< 1) : UW'(z_i);
-    neg = u[UW-1];
-    mag = neg ? UW'(-u) : UW'(u);
-    sat = mag >= UW'(ActSat);
-    // Saturated: read T[S] with a zero offset, exactly the model's T[S].
-    k   = sat ? ActRomAddrBits'(ActSegments) : ActRomAddrBits'(mag[RW +: KW]);
-    r   = sat ? '0 : mag[RW-1:0];
-  end
+  assign u   = tanh_i ? (UW'(z_i) <<< 1) : UW'(z_i);
+  assign neg = u[UW-1];
+  assign mag = neg ? UW'(-u) : UW'(u);
+  assign sat = mag >= UW'(ActSat);
+  // Saturated: read T[S] with a zero offset, exactly the model's T[S].
+  assign k   = sat ? ActRomAddrBits'(ActSegments) : ActRomAddrBits'(mag[RW +: KW]);
+  assign r   = sat ? '0 : mag[RW-1:0];
 
   lstm_act_rom u_rom_lo (
     .addr_i(k),
@@ -65,11 +63,9 @@ module lstm_act
     .sat_o(unused_sat)
   );
 
-  always_comb begin
-    s_pos = SW'(t_lo) + $unsigned(step);
-    sig   = neg ? ActOutBits'(SW'(SigOne) - s_pos) : ActOutBits'(s_pos);
-    // tanh code = sigmoid(2z) - 2^(ActOutBits-1): sig is in [1, 2^16-1], so the subtraction
-    // in ActOutBits-bit two's complement is the MSB flipped.
-    act_o = tanh_i ? (sig ^ {1'b1, {(ActOutBits - 1){1'b0}}}) : sig;
-  end
+  assign s_pos = SW'(t_lo) + $unsigned(step);
+  assign sig   = neg ? ActOutBits'(SW'(SigOne) - s_pos) : ActOutBits'(s_pos);
+  // tanh code = sigmoid(2z) - 2^(ActOutBits-1): sig is in [1, 2^16-1], so the subtraction in
+  // ActOutBits-bit two's complement is the MSB flipped.
+  assign act_o = tanh_i ? (sig ^ {1'b1, {(ActOutBits - 1){1'b0}}}) : sig;
 endmodule

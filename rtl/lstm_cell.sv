@@ -34,12 +34,10 @@ module lstm_cell
   logic signed [OtW-1:0]  ot;
   logic [2:0]             unused_sat;  // never set: c, its tanh input and h cannot clip here
 
-  always_comb begin
-    fc  = FcW'($signed({1'b0, f_i})) * FcW'(c_prev_i);
-    ig  = IgW'($signed({1'b0, i_i})) * IgW'(g_i);
-    sum = (SumW'(fc) <<< FcAlign) + (SumW'(ig) <<< IgAlign);
-    ot  = OtW'($signed({1'b0, o_i})) * OtW'(t_i);
-  end
+  assign fc  = FcW'($signed({1'b0, f_i})) * FcW'(c_prev_i);
+  assign ig  = IgW'($signed({1'b0, i_i})) * IgW'(g_i);
+  assign sum = (SumW'(fc) <<< FcAlign) + (SumW'(ig) <<< IgAlign);
+  assign ot  = OtW'($signed({1'b0, o_i})) * OtW'(t_i);
 
   fx_round_sat #(.InW(SumW), .OutW(CBits), .Shift(CShift)) u_round_c (
     .in_i (sum),

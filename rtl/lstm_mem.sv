@@ -74,21 +74,30 @@ module lstm_mem
     wl_err_d = wl_valid_i && (wl_lock_i || !(in_w || in_b || in_wout || in_bout));
   end
 
+  // Storage: one weight RAM and one bias RAM per lane, the head weights one register per unit.
+  // Each memory has a single write process (its write enable is rare: only while weights
+  // load), so an event-driven simulator does no per-lane or per-unit work on other cycles.
+  logic [WBits-1:0]    wram_q [Lanes][WDepth];
+  logic [BBits-1:0]    bram_q [Lanes][NPass];
+  logic [WoutBits-1:0] wout_q [Hidden];
+
+  always_ff @(posedge clk_i) begin
+    if (ok && in_w) wram_q[lane][w_waddr] <= wl_data_i[WBits-1:0];
+  end
+  always_ff @(posedge clk_i) begin
+    if (ok && in_b) bram_q[lane][b_waddr] <= wl_data_i[BBits-1:0];
+  end
+  always_ff @(posedge clk_i) begin
+    if (ok && in_wout) wout_q[unit] <= wl_data_i[WoutBits-1:0];
+  end
+
   for (genvar p = 0; p < Lanes; p++) begin : gen_lane
-    logic [WBits-1:0] wram_q [WDepth];
-    logic [BBits-1:0] bram_q [NPass];
     logic [WBits-1:0] w_rdata_q;
     logic [BBits-1:0] b_rdata_q;
-    logic             sel;
-    assign sel = ok && (32'(lane) == p);
-    always_ff @(posedge clk_i) begin
-      if (sel && in_w) wram_q[w_waddr] <= wl_data_i[WBits-1:0];
-      if (sel && in_b) bram_q[b_waddr] <= wl_data_i[BBits-1:0];
-    end
     always_ff @(posedge clk_i) begin
       if (rd_en_i) begin
-        w_rdata_q <= wram_q[w_raddr_i];
-        b_rdata_q <= bram_q[b_raddr_i];
+        w_rdata_q <= wram_q[p][w_raddr_i];
+        b_rdata_q <= bram_q[p][b_raddr_i];
       end
     end
     assign w_rdata_o[p*WBits +: WBits] = w_rdata_q;
@@ -96,11 +105,7 @@ module lstm_mem
   end
 
   for (genvar u = 0; u < Hidden; u++) begin : gen_wout
-    logic [WoutBits-1:0] wout_q;
-    always_ff @(posedge clk_i) begin
-      if (ok && in_wout && 32'(unit) == u) wout_q <= wl_data_i[WoutBits-1:0];
-    end
-    assign wout_o[u*WoutBits +: WoutBits] = wout_q;
+    assign wout_o[u*WoutBits +: WoutBits] = wout_q[u];
   end
 
   logic [BoutBits-1:0] bout_q;

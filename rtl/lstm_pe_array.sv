@@ -31,7 +31,7 @@ module lstm_pe_array
 );
   localparam int ProdW = WBits + HBits;
 
-  logic [TagW-1:0] tag_q, tag_d;
+  logic [TagW-1:0] tag_q;
   logic            res_valid_q, res_valid_d;
   logic            close;  // this cycle's MAC closes a sum
 
@@ -44,33 +44,23 @@ module lstm_pe_array
     logic signed [AccBits-1:0] base;
     // Accumulator and result are datapath registers: no reset (guarded by the valid flags).
     logic signed [AccBits-1:0] acc_q, acc_d;
-    logic signed [AccBits-1:0] res_q, res_d;
+    logic signed [AccBits-1:0] res_q;
 
-    assign w    = $signed(w_i[p*WBits +: WBits]);
-    assign b    = $signed(b_i[p*BBits +: BBits]);
-    assign prod = ProdW'(w) * ProdW'(v_i);
-    assign base = mac_first_i ? (AccBits'(b) <<< BiasShift) : acc_q;
-    always_comb begin
-      acc_d = acc_q;
-      res_d = res_q;
-      if (mac_valid_i) begin
-        acc_d = base + AccBits'(prod);
-      end
-      if (close) begin
-        res_d = acc_d;
-      end
+    assign w     = $signed(w_i[p*WBits +: WBits]);
+    assign b     = $signed(b_i[p*BBits +: BBits]);
+    assign prod  = ProdW'(w) * ProdW'(v_i);
+    assign base  = mac_first_i ? (AccBits'(b) <<< BiasShift) : acc_q;
+    assign acc_d = base + AccBits'(prod);
+    always_ff @(posedge clk_i) begin
+      if (mac_valid_i) acc_q <= acc_d;
     end
     always_ff @(posedge clk_i) begin
-      acc_q <= acc_d;
-      res_q <= res_d;
+      if (close) res_q <= acc_d;
     end
     assign res_o[p*AccBits +: AccBits] = res_q;
   end
 
-  always_comb begin
-    res_valid_d = close && !clear_i;
-    tag_d       = close ? mac_tag_i : tag_q;
-  end
+  assign res_valid_d = close && !clear_i;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -82,7 +72,7 @@ module lstm_pe_array
 
   // The tag travels with the datapath: no reset.
   always_ff @(posedge clk_i) begin
-    tag_q <= tag_d;
+    if (close) tag_q <= mac_tag_i;
   end
 
   assign res_valid_o = res_valid_q;

@@ -67,69 +67,54 @@ module lstm_seq
   logic                mvalid_q, mvalid_d, mfirst_q, mfirst_d, mlast_q, mlast_d;
   logic [PassW-1:0]    mtag_q, mtag_d;
   // Datapath registers without reset: the vector buffer and the issued word.
-  logic [Inputs*CodeBits-1:0] feat_q, feat_d;
+  logic [Inputs*CodeBits-1:0] feat_q;
   logic signed [HBits-1:0]    v_q, v_d;
 
   logic                issue, last_col, last_pass, accept, drained;
   logic [CodeBits-1:0] code;
   logic signed [CodeBits-1:0] x_int;
 
-  always_comb begin
-    accept    = in_valid_i && (state_q == StIdle);
-    issue     = state_q == StRun;
-    last_col  = 32'(col_q) == Cols - 1;
-    last_pass = 32'(pass_q) == NPass - 1;
-    drained   = !mvalid_q && !upd_busy_i;
-    // x_int = q - 128: flipping the MSB of the uint8 code gives its two's complement.
-    code      = feat_q[32'(col_q)*CodeBits +: CodeBits];
-    x_int     = $signed(code ^ CodeBits'(CodeOffset));
-    if (32'(col_q) < Inputs) begin
-      v_d = HBits'(x_int) <<< XShift;
-    end else if (first_q) begin
-      v_d = '0;
-    end else begin
-      v_d = $signed(h_i[(32'(col_q) - Inputs)*HBits +: HBits]);
-    end
-  end
+  assign accept    = in_valid_i && (state_q == StIdle);
+  assign issue     = state_q == StRun;
+  assign last_col  = 32'(col_q) == Cols - 1;
+  assign last_pass = 32'(pass_q) == NPass - 1;
+  assign drained   = !mvalid_q && !upd_busy_i;
+  // x_int = q - 128: flipping the MSB of the uint8 code gives its two's complement.
+  assign code      = feat_q[32'(col_q)*CodeBits +: CodeBits];
+  assign x_int     = $signed(code ^ CodeBits'(CodeOffset));
+  assign v_d       = (32'(col_q) < Inputs) ? HBits'(x_int) <<< XShift
+                   : first_q ? '0 : $signed(h_i[(32'(col_q) - Inputs)*HBits +: HBits]);
+
+  // The step's counters and the MAC controls move on every cycle of a step: they are kept out
+  // of the state machine below, which then changes only at the ends of passes (an
+  // event-driven simulator re-evaluates it only then).
+  assign col_d    = accept ? '0 : !issue ? col_q : last_col ? '0 : col_q + ColW'(1);
+  assign pass_d   = accept ? '0 : (issue && last_col) ? pass_q + PassW'(1) : pass_q;
+  assign waddr_d  = accept ? '0 : issue ? waddr_q + WAddrW'(1) : waddr_q;
+  assign mvalid_d = issue && !clear_i;
+  assign mfirst_d = issue && col_q == '0;
+  assign mlast_d  = issue && last_col;
+  assign mtag_d   = pass_q;
 
   always_comb begin
     state_d  = state_q;
-    col_d    = col_q;
-    pass_d   = pass_q;
-    waddr_d  = waddr_q;
     frame_d  = frame_q;
     window_d = window_q;
     first_d  = first_q;
     active_d = active_q;
-    feat_d   = feat_q;
     done_d   = 1'b0;
     swap_o   = 1'b0;
     head_start_o = 1'b0;
-    mvalid_d = issue;
-    mfirst_d = issue && col_q == '0;
-    mlast_d  = issue && last_col;
-    mtag_d   = pass_q;
     unique case (state_q)
       StIdle: begin
         if (accept) begin
-          feat_d   = in_feat_i;
           active_d = 1'b1;
-          col_d    = '0;
-          pass_d   = '0;
-          waddr_d  = '0;
           state_d  = StRun;
         end
       end
       StRun: begin
-        waddr_d = waddr_q + WAddrW'(1);
-        if (last_col) begin
-          col_d  = '0;
-          pass_d = pass_q + PassW'(1);
-          if (last_pass) begin
-            state_d = StDrain;
-          end
-        end else begin
-          col_d = col_q + ColW'(1);
+        if (last_col && last_pass) begin
+          state_d = StDrain;
         end
       end
       StDrain: begin
@@ -168,7 +153,6 @@ module lstm_seq
       window_d = '0;
       first_d  = 1'b1;
       active_d = 1'b0;
-      mvalid_d = 1'b0;
       done_d   = 1'b0;
       swap_o   = 1'b0;
       head_start_o = 1'b0;
@@ -208,8 +192,11 @@ module lstm_seq
   end
 
   always_ff @(posedge clk_i) begin
-    feat_q <= feat_d;
-    v_q    <= v_d;
+    if (accept) feat_q <= in_feat_i;
+  end
+  // The word reaches the PE array with mac_valid_o (the registered issue).
+  always_ff @(posedge clk_i) begin
+    if (issue) v_q <= v_d;
   end
 
   assign in_ready_o      = state_q == StIdle;

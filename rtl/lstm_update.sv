@@ -50,11 +50,13 @@ module lstm_update
   logic [UnitW-1:0] unit;            // global unit index
   logic [LaneW-1:0] lane;
 
-  // Datapath registers (no reset: written before they are read in every pass).
-  logic [ActOutBits-1:0]        i_q, i_d, f_q, f_d, g_q, g_d, o_q, o_d;
-  logic signed [ZBits-1:0]      tin_q, tin_d;   // tanh input of the new c, Q4.11
-  logic [Hidden*HBits-1:0]      h0_q, h0_d, h1_q, h1_d;
-  logic [Hidden*CBits-1:0]      c_q, c_d;
+  // Datapath registers (no reset: written before they are read in every pass), each written
+  // only in its phase (the h banks and c one unit's slice at a time).
+  logic [ActOutBits-1:0]        i_q, f_q, g_q, o_q;
+  logic signed [ZBits-1:0]      tin_q;          // tanh input of the new c, Q4.11
+  logic [Hidden*HBits-1:0]      h0_q, h1_q;
+  logic [Hidden*CBits-1:0]      c_q;
+  logic                         wr_i, wr_f, wr_g, wr_o, wr_h;  // this cycle's phase writes
 
   logic signed [AccBits-1:0]    acc;
   logic signed [ZBits-1:0]      z;
@@ -66,14 +68,12 @@ module lstm_update
   logic signed [HBits-1:0]      h_new;
   logic                         unused_sat;
 
-  always_comb begin
-    active = run_q || res_valid_i;
-    ph     = run_q ? ph_q : 3'd0;
-    uu     = run_q ? uu_q : '0;
-    pass   = run_q ? pass_q : res_tag_i;
-    unit   = UnitW'(32'(pass) * UnitsPerPass + 32'(uu));
-    lane   = LaneW'({uu, ph[1:0]});
-  end
+  assign active = run_q || res_valid_i;
+  assign ph     = run_q ? ph_q : 3'd0;
+  assign uu     = run_q ? uu_q : '0;
+  assign pass   = run_q ? pass_q : res_tag_i;
+  assign unit   = UnitW'(32'(pass) * UnitsPerPass + 32'(uu));
+  assign lane   = LaneW'({uu, ph[1:0]});
 
   assign acc = $signed(res_i[32'(lane)*AccBits +: AccBits]);
 
@@ -106,39 +106,20 @@ module lstm_update
     .h_o      (h_new)
   );
 
+  assign wr_i = active && ph == 3'd0;
+  assign wr_f = active && ph == 3'd1;
+  assign wr_g = active && ph == 3'd2;
+  assign wr_o = active && ph == 3'd3;  // with tanh(c)'s input and the cell update
+  assign wr_h = active && ph == 3'(PhLast);  // h = o * tanh(c) into the bank not being read
+
   always_comb begin
     run_d  = run_q;
     ph_d   = ph_q;
     uu_d   = uu_q;
     pass_d = pass_q;
     bank_d = swap_i ? !bank_q : bank_q;
-    i_d    = i_q;
-    f_d    = f_q;
-    g_d    = g_q;
-    o_d    = o_q;
-    tin_d  = tin_q;
-    h0_d   = h0_q;
-    h1_d   = h1_q;
-    c_d    = c_q;
     if (active) begin
       pass_d = pass;
-      unique case (ph)
-        3'd0: i_d = act;
-        3'd1: f_d = act;
-        3'd2: g_d = act;
-        3'd3: begin
-          o_d   = act;
-          tin_d = tanh_in;
-          c_d[32'(unit)*CBits +: CBits] = c_new;
-        end
-        default: begin  // PhLast: h = o * tanh(c) into the bank not being read
-          if (bank_q) begin
-            h0_d[32'(unit)*HBits +: HBits] = h_new;
-          end else begin
-            h1_d[32'(unit)*HBits +: HBits] = h_new;
-          end
-        end
-      endcase
       if (ph == 3'(PhLast)) begin
         ph_d  = 3'd0;
         uu_d  = uu + UuW'(1);
@@ -172,14 +153,16 @@ module lstm_update
   end
 
   always_ff @(posedge clk_i) begin
-    i_q   <= i_d;
-    f_q   <= f_d;
-    g_q   <= g_d;
-    o_q   <= o_d;
-    tin_q <= tin_d;
-    h0_q  <= h0_d;
-    h1_q  <= h1_d;
-    c_q   <= c_d;
+    if (wr_i) i_q <= act;
+    if (wr_f) f_q <= act;
+    if (wr_g) g_q <= act;
+    if (wr_o) begin
+      o_q   <= act;
+      tin_q <= tanh_in;
+      c_q[32'(unit)*CBits +: CBits] <= c_new;
+    end
+    if (wr_h && bank_q)  h0_q[32'(unit)*HBits +: HBits] <= h_new;
+    if (wr_h && !bank_q) h1_q[32'(unit)*HBits +: HBits] <= h_new;
   end
 
   assign busy_o = active;

@@ -187,36 +187,19 @@ module mel_fft
   assign wr_idx_a = wr_addr_a[AW-1:1];
   assign wr_idx_b = wr_addr_b[AW-1:1];
 
-  always_comb begin
-    we0 = 1'b0;
-    we1 = 1'b0;
-    wa0 = '0;
-    wa1 = '0;
-    wd0 = '0;
-    wd1 = '0;
-    if (in_fire) begin
-      wd0 = load_word;
-      wd1 = load_word;
-      wa0 = ld_idx;
-      wa1 = ld_idx;
-      we0 = !(^load_addr);
-      we1 = ^load_addr;
-    end else if (s2_valid_q) begin
-      we0 = 1'b1;
-      we1 = 1'b1;
-      if (^wr_addr_a) begin
-        wa1 = wr_idx_a;
-        wd1 = {new_ai, new_ar};
-        wa0 = wr_idx_b;
-        wd0 = {new_bi, new_br};
-      end else begin
-        wa0 = wr_idx_a;
-        wd0 = {new_ai, new_ar};
-        wa1 = wr_idx_b;
-        wd1 = {new_bi, new_br};
-      end
-    end
-  end
+  // Writes: the loaded word, or a butterfly's two results (a and b always sit in different
+  // banks; the parity of a's address says which).  wa*/wd* are don't-care without we*.
+  logic             a_in_bank1;
+  logic [WordW-1:0] new_a, new_b;
+  assign a_in_bank1 = ^wr_addr_a;
+  assign new_a      = {new_ai, new_ar};
+  assign new_b      = {new_bi, new_br};
+  assign we0 = in_fire ? !(^load_addr) : s2_valid_q;
+  assign we1 = in_fire ? ^load_addr : s2_valid_q;
+  assign wa0 = in_fire ? ld_idx : a_in_bank1 ? wr_idx_b : wr_idx_a;
+  assign wa1 = in_fire ? ld_idx : a_in_bank1 ? wr_idx_a : wr_idx_b;
+  assign wd0 = in_fire ? load_word : a_in_bank1 ? new_b : new_a;
+  assign wd1 = in_fire ? load_word : a_in_bank1 ? new_a : new_b;
 
   always_ff @(posedge clk_i) begin
     if (we0) bank0_q[wa0] <= wd0;
@@ -226,64 +209,37 @@ module mel_fft
   end
 
   // ---------------------------------------------------------------- sequencer
+  // The counters move on most cycles, so they are continuous assignments; the state machine
+  // itself changes only between the load, butterfly and output phases (an event-driven
+  // simulator then re-evaluates it only there).
+  logic load_last, pass_end, calc_end, out_busy, out_end;
+  assign load_last = in_fire && load_q == IdxW'(FramePairs - 1);   // the frame is loaded
+  assign pass_end  = state_q == StCalc && cnt_q == CntW'(HalfN + 1);  // a stage is written
+  assign calc_end  = pass_end && stage_q == StW'(FftStages - 1);
+  assign out_busy  = state_q == StOut && k_q != AW'(SplitItems);
+  assign out_end   = state_q == StOut && k_q == AW'(SplitItems) && out_fire;
+
+  assign load_d  = (clear_i || load_last) ? '0 : in_fire ? load_q + IdxW'(1) : load_q;
+  // Two idle cycles after the last issue: its results are written before stage s+1 reads.
+  assign cnt_d   = (clear_i || load_last || pass_end) ? '0
+                 : (state_q == StCalc) ? cnt_q + CntW'(1) : cnt_q;
+  assign stage_d = (clear_i || load_last || calc_end) ? '0
+                 : pass_end ? stage_q + StW'(1) : stage_q;
+  // Output phase 0 reads Z[k] once the previous item can leave, phase 1 reads Z[m] and
+  // offers the item.
+  assign k_d         = (clear_i || calc_end) ? '0 : (out_busy && ph_q) ? k_q + AW'(1) : k_q;
+  assign ph_d        = !clear_i && !calc_end && (out_busy ? !ph_q && out_free : ph_q);
+  assign out_valid_d = !clear_i && ((out_busy && ph_q) || (out_valid_q && !out_fire));
+
   always_comb begin
-    state_d     = state_q;
-    load_d      = load_q;
-    stage_d     = stage_q;
-    cnt_d       = cnt_q;
-    k_d         = k_q;
-    ph_d        = ph_q;
-    out_valid_d = out_valid_q;
-    if (out_fire) out_valid_d = 1'b0;
+    state_d = state_q;
     unique case (state_q)
-      StLoad: begin
-        if (in_fire) begin
-          load_d = load_q + IdxW'(1);
-          if (load_q == IdxW'(FramePairs - 1)) begin
-            load_d  = '0;
-            state_d = StCalc;
-            stage_d = '0;
-            cnt_d   = '0;
-          end
-        end
-      end
-      StCalc: begin
-        cnt_d = cnt_q + CntW'(1);
-        // Two idle cycles after the last issue: its results are written before stage s+1
-        // reads.
-        if (cnt_q == CntW'(HalfN + 1)) begin
-          cnt_d   = '0;
-          stage_d = stage_q + StW'(1);
-          if (stage_q == StW'(FftStages - 1)) begin
-            stage_d = '0;
-            state_d = StOut;
-            k_d     = '0;
-            ph_d    = 1'b0;
-          end
-        end
-      end
-      StOut: begin
-        if (k_q == AW'(SplitItems)) begin
-          if (out_fire) state_d = StLoad;
-        end else if (!ph_q) begin
-          if (out_free) ph_d = 1'b1;
-        end else begin
-          ph_d        = 1'b0;
-          out_valid_d = 1'b1;
-          k_d         = k_q + AW'(1);
-        end
-      end
+      StLoad:  if (load_last) state_d = StCalc;
+      StCalc:  if (calc_end)  state_d = StOut;
+      StOut:   if (out_end)   state_d = StLoad;
       default: state_d = StLoad;
     endcase
-    if (clear_i) begin
-      state_d     = StLoad;
-      load_d      = '0;
-      stage_d     = '0;
-      cnt_d       = '0;
-      k_d         = '0;
-      ph_d        = 1'b0;
-      out_valid_d = 1'b0;
-    end
+    if (clear_i) state_d = StLoad;
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -310,23 +266,30 @@ module mel_fft
     end
   end
 
-  // Datapath pipeline registers: no reset, qualified by s1_valid_q / s2_valid_q.
+  // Datapath pipeline registers: no reset, qualified by s1_valid_q / s2_valid_q, and loaded
+  // only with a butterfly in flight.
   always_ff @(posedge clk_i) begin
-    s1_addr_q  <= addr_a;
-    s1_stage_q <= stage_q;
-    s1_shift_q <= ShiftMask[stage_q];
-    s1_a_q     <= zero_a ? '0 : word_a;
-    s1_b_q     <= zero_b ? '0 : word_b;
-    s1_wr_q    <= tw_re;
-    s1_wi_q    <= tw_im;
-    s2_addr_q  <= s1_addr_q;
-    s2_stage_q <= s1_stage_q;
-    s2_shift_q <= s1_shift_q;
-    s2_a_q     <= s1_a_q;
-    s2_rr_q    <= p_rr;
-    s2_ii_q    <= p_ii;
-    s2_ri_q    <= p_ri;
-    s2_ir_q    <= p_ir;
+    if (issue) begin
+      s1_addr_q  <= addr_a;
+      s1_stage_q <= stage_q;
+      s1_shift_q <= ShiftMask[stage_q];
+      s1_a_q     <= zero_a ? '0 : word_a;
+      s1_b_q     <= zero_b ? '0 : word_b;
+      s1_wr_q    <= tw_re;
+      s1_wi_q    <= tw_im;
+    end
+  end
+  always_ff @(posedge clk_i) begin
+    if (s1_valid_q) begin
+      s2_addr_q  <= s1_addr_q;
+      s2_stage_q <= s1_stage_q;
+      s2_shift_q <= s1_shift_q;
+      s2_a_q     <= s1_a_q;
+      s2_rr_q    <= p_rr;
+      s2_ii_q    <= p_ii;
+      s2_ri_q    <= p_ri;
+      s2_ir_q    <= p_ir;
+    end
   end
 
   // Output registers: Z[k] is read in phase 0 (when the previous item leaves), Z[m] in phase 1.

@@ -16,29 +16,34 @@ module prim_stream_check #(
 );
 `ifndef SYNTHESIS
   logic             stalled_q;  // previous edge had valid without ready
-  logic [Width-1:0] data_q;
+  logic [Width-1:0] data_q;     // the data at that edge
 
+  // The data is looked at only on edges that need it (valid high, or just after a stall) and
+  // kept only at a stall, so an idle stream costs an event-driven simulator almost nothing.
   always @(posedge clk_i or negedge rst_ni) begin
     // Checks start once reset is known to be released (rst_ni may float before the test
     // drives it).
     if (rst_ni !== 1'b1) begin
       stalled_q <= 1'b0;
-      data_q    <= '0;
     end else begin
       if ((^{valid_i, ready_i}) === 1'bx) begin
         $fatal(1, "%s: X/Z on valid/ready (valid=%b ready=%b)", Name, valid_i, ready_i);
       end
-      if (valid_i && (^data_i) === 1'bx) begin
-        $fatal(1, "%s: X/Z on data while valid (data=%h)", Name, data_i);
+      if (valid_i) begin
+        if ((^data_i) === 1'bx) begin
+          $fatal(1, "%s: X/Z on data while valid (data=%h)", Name, data_i);
+        end
+        if (!ready_i) data_q <= data_i;
       end
-      if (stalled_q && !valid_i) begin
-        $fatal(1, "%s: valid dropped before ready", Name);
+      if (stalled_q) begin
+        if (!valid_i) begin
+          $fatal(1, "%s: valid dropped before ready", Name);
+        end
+        if (data_i != data_q) begin
+          $fatal(1, "%s: data changed while stalled (%h -> %h)", Name, data_q, data_i);
+        end
       end
-      if (stalled_q && data_i != data_q) begin
-        $fatal(1, "%s: data changed while stalled (%h -> %h)", Name, data_q, data_i);
-      end
-      stalled_q <= valid_i && !ready_i;
-      data_q    <= data_i;
+      if (valid_i || stalled_q) stalled_q <= valid_i && !ready_i;  // else it stays 0
     end
   end
 `endif

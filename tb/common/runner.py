@@ -149,6 +149,7 @@ def run_block(
     plusargs: Sequence[str] = (),
     extra_sources: Sequence[str | Path] = (),
     verilator_public: str | Path | None = None,
+    verilator_args: Sequence[str] = (),
 ) -> Path:
     """Build ``toplevel`` (from ``rtl/files.f``) with ``parameters``, run ``test_module`` on it.
 
@@ -159,6 +160,9 @@ def run_block(
     optimise the rest.  Ignored on Icarus, and with ``WAVES=1``: a waveform rerun builds
     everything public so that the debug probes (``tb/top/stage_probe.py``) can watch the
     design's internal streams.
+    ``verilator_args``: Verilator build options of this DUT, added after the shared
+    ``VERILATOR_ARGS`` (e.g. ``--timing`` for a harness that makes its own clock).  Ignored on
+    Icarus.
     Returns the results XML path; raises (fails the pytest test) when a cocotb test failed.
     """
     from cocotb_tools.runner import get_runner
@@ -193,7 +197,7 @@ def run_block(
         # (writes deferred to ReadWrite): trusting its inertial writes races with the DUT's
         # flops on the edge where the test bench writes.
         env_sim["COCOTB_TRUST_INERTIAL_WRITES"] = "1"
-        build_args += VERILATOR_ARGS
+        build_args += [*VERILATOR_ARGS, *verilator_args]
         if waves:
             build_args += ["--trace-fst", "--trace-structs"]
         if coverage:

@@ -33,7 +33,7 @@ from tb.common import gtkw
 from tb.common.runner import run_block
 from tb.top.env import Mismatch
 from tb.top.sequences import synthetic_mix
-from tb.top.test_top import HARNESS, HDL_CONFIG, BaseTest
+from tb.top.test_top import HARNESS_BUILD, HDL_CONFIG, BaseTest
 
 FAULT_FRAME = 2
 AUDIO_SECONDS = 0.06  # frames 0..3
@@ -65,9 +65,8 @@ def test_mismatch_report(monkeypatch: pytest.MonkeyPatch) -> None:
         pytest.skip("make test runs it on Icarus; on Verilator it needs a waveform build of "
                     "the whole chip: make sim-one SIM=verilator TESTS=tb/selftest")
     monkeypatch.setenv("WAVES", "1")
-    results = run_block(toplevel="melstm_tb", test_module="tb.selftest.test_mismatch_report",
-                        testcase="QuantFaultTest", parameters=HDL_CONFIG[sim],
-                        extra_sources=[HARNESS], verilator_public="tb/top/melstm_tb.vlt")
+    results = run_block(test_module="tb.selftest.test_mismatch_report",
+                        testcase="QuantFaultTest", parameters=HDL_CONFIG[sim], **HARNESS_BUILD)
     run = Path(results).parent
 
     report = (run / "mismatch.txt").read_text()

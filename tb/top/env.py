@@ -46,7 +46,6 @@ from pyuvm import (
 )
 
 from refmodel import detector, detector_rtl, frontend, regmap
-from refmodel.config import DEFAULT as FE_CFG
 from tb.common.stream import GapModel, StreamMonitor, StreamSink, read_int
 from tb.common.testkit import pack, rerun_hint
 from tb.top import debug_report, stage_probe
@@ -113,12 +112,16 @@ class BlockPlayer:
         await RisingEdge(dut.clk_i)  # callers may come from ReadOnly (a register response)
         for lo in range(0, len(x), self.block_len):
             block = x[lo:lo + self.block_len]
-            gaps = np.array([self.gaps.draw() for _ in block], np.uint8)
+            if self.gaps.prob == 0.0:  # no gaps: nothing to draw
+                gaps = np.zeros(len(block), np.uint8)
+            else:
+                gaps = np.array([self.gaps.draw() for _ in block], np.uint8)
             if gaps.size and int(gaps.max()) >> self.gap_bits:
                 raise ValueError(f"{self.name}: gap {int(gaps.max())} needs more than "
                                  f"{self.gap_bits} bits (GapW)")
-            dut.blk_samples_i.value = pack(block, 16)
-            dut.blk_gaps_i.value = pack(gaps, self.gap_bits)
+            # the harness's block buffers (internal variables, not ports: see melstm_tb.sv)
+            dut.blk_samples.value = pack(block, 16)
+            dut.blk_gaps.value = pack(gaps, self.gap_bits) if gaps.any() else 0
             dut.blk_len_i.value = len(block)
             dut.pace_i.value = self.pace
             dut.blk_valid_i.value = 1
@@ -335,9 +338,7 @@ class Predictor(uvm_component):
         self._power_on_registers()
 
     def _new_stream(self) -> None:
-        self.buf: list[int] = []  # samples of this stream from absolute index buf_start
-        self.buf_start = 0
-        self.n = 0  # samples of this stream
+        self.fe = frontend.FrontendStream()  # this stream's samples not yet in a frame
         self.frames = 0  # expected feature vectors of this stream
         self.window_codes: list[np.ndarray] = []
         self.windows = 0
@@ -353,22 +354,12 @@ class Predictor(uvm_component):
 
     def samples(self, block: np.ndarray) -> None:
         """Samples the chip accepted, in order (int16, or 16-bit patterns); one refmodel
-        call per feature vector they complete."""
+        call (the streaming front end) for all the feature vectors they complete."""
         x = np.asarray(block).astype(np.uint16).view(np.int16)
-        self.buf.extend(x.tolist())
-        self.n += len(x)
         self.samples_total += len(x)
-        while self.n >= self.frames * FE_CFG.hop + FE_CFG.frame_len:  # next frame complete
-            start = self.frames * FE_CFG.hop
-            lo = start - self.buf_start
-            frame = np.array(self.buf[lo:lo + FE_CFG.frame_len], np.int16)
-            codes = frontend.features_from_frames(frame[None, :])[0]
+        for codes in self.fe.push(x):
             self.feat_ap.write(Feature(self.frames, codes))
             self.frames += 1
-            drop = self.frames * FE_CFG.hop - self.buf_start  # no later frame needs these
-            if drop >= 8 * FE_CFG.frame_len:
-                del self.buf[:drop]
-                self.buf_start += drop
             self._detector_input(codes)
 
     def _detector_input(self, codes: np.ndarray) -> None:

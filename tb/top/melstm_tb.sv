@@ -1,13 +1,15 @@
 // Purpose: test-bench harness around melstm_top that plays audio and weight words from
 // blocks written by Python, so the test bench wakes once per block, not once per sample.
 //
-// Ports:   every melstm_top port under the same name, passed through, except the audio input
-//          (audio_valid_i / audio_ready_o / audio_sample_i), which the block player drives.
-//          Block player (audio): Python offers a block with blk_valid_i high and holds it,
-//          with blk_samples_i / blk_gaps_i / blk_len_i / pace_i stable, until blk_done_o
-//          toggles; in that same time step it either lowers blk_valid_i or offers the next
-//          block.  Sample k is blk_samples_i[16k+15:16k] (int16), its idle gap before it is
-//          blk_gaps_i[GapW*k +: GapW] cycles (0 = back to back).  pace_i = N > 0 also holds
+// Ports:   every melstm_top port under the same name, passed through, except the clock (made
+//          here, see Clock) and the audio input (audio_valid_i / audio_ready_o /
+//          audio_sample_i), which the block player drives.
+//          Block player (audio): Python writes a block into the buffers blk_samples and
+//          blk_gaps (internal variables, not ports), then offers it with blk_valid_i high and
+//          holds it, with the buffers, blk_len_i and pace_i stable, until blk_done_o toggles;
+//          in that same time step it either lowers blk_valid_i or offers the next block.
+//          Sample k is blk_samples[16k+15:16k] (int16), its idle gap before it is
+//          blk_gaps[GapW*k +: GapW] cycles (0 = back to back).  pace_i = N > 0 also holds
 //          every sample back until N cycles after the previous one was presented (a
 //          converter's sample clock); a sample still waiting for ready when the next one
 //          falls due counts in overruns_o and is still delivered.  pace_i = 0: gaps only.
@@ -20,22 +22,25 @@
 //          rules: valid never waits for ready and holds with stable data until ready.  The
 //          burst player issues one write every 2 cycles; wb_done_o toggles at the edge where
 //          the last response is recorded.  Both players come out of reset idle.
+// Clock:   generated here, not by the test bench, so that no clock edge goes through the
+//          simulator's programming interface: clk_i (an internal signal, still reachable as
+//          dut.clk_i) stays low until Python writes a non-zero half period to clk_half_ns_i,
+//          then toggles every clk_half_ns_i ns (first rising edge one half period later);
+//          later writes to clk_half_ns_i change the period from the next edge on.
 module melstm_tb
   import melstm_reg_pkg::*;
 #(
   parameter int Hidden   = 32,    // LSTM hidden size H (passed to melstm_top)
   parameter int Lanes    = 8,     // MAC lanes P (passed to melstm_top)
   parameter int Window   = 198,   // frames per detection window (passed to melstm_top)
-  parameter int BlockLen = 256,   // samples per audio block
+  parameter int BlockLen = 1024,  // samples per audio block
   parameter int GapW     = 4,     // bits per idle-gap length
-  parameter int BurstLen = 1024   // weight words per burst
+  parameter int BurstLen = 128    // weight words per burst (a port: kept narrow, see below)
 ) (
-  input  logic                       clk_i,          // clock
+  input  logic [15:0]                clk_half_ns_i,  // clock half period in ns; 0: stopped
   input  logic                       rst_ni,         // asynchronous reset, active low
   // audio block player
   input  logic                       blk_valid_i,    // a block is offered (held until done)
-  input  logic [BlockLen*16-1:0]     blk_samples_i,  // int16 samples, sample k at [16k+15:16k]
-  input  logic [BlockLen*GapW-1:0]   blk_gaps_i,     // idle cycles before sample k
   input  logic [$clog2(BlockLen+1)-1:0] blk_len_i,      // samples in the block (1..BlockLen)
   input  logic [15:0]                pace_i,         // cycles per sample; 0: gaps only
   output logic                       blk_done_o,     // toggles when a block's last sample went
@@ -72,6 +77,29 @@ module melstm_tb
   localparam int WbCntW  = $clog2(BurstLen + 1);  // counts 0..BurstLen
   localparam int WbIdxW  = $clog2(BurstLen);      // indexes 0..BurstLen-1
 
+  // ---------------------------------------------------------------- clock
+  logic clk_i;
+
+  initial begin : p_clock
+    clk_i = 1'b0;
+    forever begin
+      wait (clk_half_ns_i != 16'd0);
+      // the half period is never 0 here (Verilator is built with --no-sched-zero-delay)
+      /* verilator lint_off ZERODLY */
+      #(clk_half_ns_i) clk_i = !clk_i;
+      /* verilator lint_on ZERODLY */
+    end
+  end
+
+  // ---------------------------------------------------------------- audio block buffers
+  // Written by the test bench through the simulator interface, never by HDL.  Not ports:
+  // the model Verilator builds copies every top-level input at each evaluation (twice per
+  // clock cycle), which for buffers this wide is a large share of the simulation time.
+  /* verilator lint_off UNDRIVEN */
+  logic [BlockLen*16-1:0]   blk_samples;  // int16 samples, sample k at [16k+15:16k]
+  logic [BlockLen*GapW-1:0] blk_gaps;     // idle cycles before sample k
+  /* verilator lint_on UNDRIVEN */
+
   // ---------------------------------------------------------------- audio block player
   logic                audio_valid, audio_ready;
   logic [15:0]         sample_q, sample_d;      // the sample on offer
@@ -82,61 +110,39 @@ module melstm_tb
   logic [15:0]         since_q, since_d;        // cycles since a sample was offered (saturates)
   logic                done_q, done_d;
   logic [31:0]         overruns_q, overruns_d;
+  logic                start;                   // a block starts at this edge
+  logic                take;                    // the chip takes the sample on offer
   logic                step;                    // this edge decides what to offer next
+  logic                last;                    // ... and the block has no sample left
+  logic                offer;                   // sample next_idx goes on offer at this edge
   logic [BlkCntW-1:0]  next_idx;
   logic [GapW-1:0]     next_gap;
   logic [16:0]         elapsed;                 // cycles from the last offer to this edge
   logic                due;                     // pacing lets the next sample go at this edge
 
+  // Continuous assignments only: Icarus 11 re-runs every always_comb elaborated before one
+  // that runs (see rtl/fx_round_sat.sv), and this harness is elaborated after the whole chip.
   assign audio_valid = valid_q;
   assign elapsed     = {1'b0, since_q} + 17'd1;
   assign due         = elapsed >= {1'b0, pace_i};
-
-  always_comb begin
-    busy_d     = busy_q;
-    valid_d    = valid_q;
-    idx_d      = idx_q;
-    gap_d      = gap_q;
-    sample_d   = sample_q;
-    since_d    = (since_q == '1) ? since_q : since_q + 16'd1;
-    done_d     = done_q;
-    // the sample on offer is still waiting at the edge where the next one falls due
-    overruns_d = overruns_q + 32'(valid_q && !audio_ready && elapsed == {1'b0, pace_i});
-    step       = 1'b0;
-    next_idx   = idx_q;
-    next_gap   = (gap_q == '0) ? gap_q : gap_q - GapW'(1);
-    if (!busy_q) begin
-      if (blk_valid_i) begin
-        busy_d   = 1'b1;
-        step     = 1'b1;
-        next_idx = '0;
-        next_gap = blk_gaps_i[0 +: GapW];
-      end
-    end else if (valid_q) begin
-      if (audio_ready) begin
-        valid_d  = 1'b0;
-        step     = 1'b1;
-        next_idx = idx_q + BlkCntW'(1);
-        next_gap = blk_gaps_i[GapW * 32'(next_idx) +: GapW];  // unused past the block's end
-      end
-    end else begin
-      step = 1'b1;  // waiting out a gap or the pacing
-    end
-    if (step) begin
-      if (next_idx == blk_len_i) begin
-        busy_d = 1'b0;
-        done_d = !done_q;
-      end else begin
-        idx_d = next_idx;
-        gap_d = next_gap;
-        if (next_gap == '0 && due) begin
-          valid_d  = 1'b1;
-          sample_d = blk_samples_i[16 * 32'(next_idx) +: 16];
-          since_d  = '0;
-        end
-      end
-    end
-  end
+  assign start       = !busy_q && blk_valid_i;
+  assign take        = busy_q && valid_q && audio_ready;
+  assign step        = start || take || (busy_q && !valid_q);  // or waiting out a gap or pace
+  assign next_idx    = start ? '0 : take ? idx_q + BlkCntW'(1) : idx_q;
+  assign next_gap    = start ? blk_gaps[0 +: GapW]
+                     : take ? blk_gaps[GapW * 32'(next_idx) +: GapW]  // unused past the end
+                     : (gap_q == '0) ? gap_q : gap_q - GapW'(1);
+  assign last        = step && next_idx == blk_len_i;
+  assign offer       = step && !last && next_gap == '0 && due;
+  assign busy_d      = (busy_q || start) && !last;
+  assign valid_d     = offer || (valid_q && !take);
+  assign idx_d       = (step && !last) ? next_idx : idx_q;
+  assign gap_d       = (step && !last) ? next_gap : gap_q;
+  assign done_d      = last ? !done_q : done_q;
+  assign sample_d    = offer ? blk_samples[16 * 32'(next_idx) +: 16] : sample_q;
+  assign since_d     = offer ? '0 : (since_q == '1) ? since_q : since_q + 16'd1;
+  // the sample on offer is still waiting at the edge where the next one falls due
+  assign overruns_d  = overruns_q + 32'(valid_q && !audio_ready && elapsed == {1'b0, pace_i});
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
@@ -167,51 +173,42 @@ module melstm_tb
   logic                wb_busy_q, wb_busy_d;    // a burst is being written
   logic                wb_req_q, wb_req_d;      // write wb_idx_q is on reg_* this cycle
   logic [WbIdxW-1:0]   wb_idx_q, wb_idx_d;      // word being written
-  logic [BurstLen-1:0] wb_errs_q, wb_errs_d;
+  logic [BurstLen-1:0] wb_errs_q;              // written bit by bit: no wide copy per cycle
   logic                wb_done_q, wb_done_d;
   logic [WbCntW-1:0]   wb_next;
+  logic                wb_start, wb_resp;       // a burst starts; a write's response is here
+  logic                wb_last;                 // ... and it was the burst's last write
 
-  assign wb_next = WbCntW'(wb_idx_q) + WbCntW'(1);
-
-  always_comb begin
-    wb_busy_d = wb_busy_q;
-    wb_req_d  = 1'b0;
-    wb_idx_d  = wb_idx_q;
-    wb_errs_d = wb_errs_q;
-    wb_done_d = wb_done_q;
-    if (!wb_busy_q) begin
-      if (wb_valid_i) begin
-        wb_busy_d = 1'b1;
-        wb_req_d  = 1'b1;
-        wb_idx_d  = '0;
-        wb_errs_d = '0;
-      end
-    end else if (!wb_req_q) begin
-      // the response to write wb_idx_q is on reg_* now
-      wb_errs_d[wb_idx_q] = reg_err_o;
-      if (wb_next == wb_len_i) begin
-        wb_busy_d = 1'b0;
-        wb_done_d = !wb_done_q;
-      end else begin
-        wb_req_d = 1'b1;
-        wb_idx_d = wb_idx_q + WbIdxW'(1);
-      end
-    end
-  end
+  assign wb_next   = WbCntW'(wb_idx_q) + WbCntW'(1);
+  assign wb_start  = !wb_busy_q && wb_valid_i;
+  assign wb_resp   = wb_busy_q && !wb_req_q;    // the response to write wb_idx_q is on reg_*
+  assign wb_last   = wb_resp && wb_next == wb_len_i;
+  assign wb_busy_d = (wb_busy_q || wb_start) && !wb_last;
+  assign wb_req_d  = wb_start || (wb_resp && !wb_last);
+  assign wb_idx_d  = wb_start ? '0 : (wb_resp && !wb_last) ? wb_idx_q + WbIdxW'(1) : wb_idx_q;
+  assign wb_done_d = wb_last ? !wb_done_q : wb_done_q;
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       wb_busy_q <= 1'b0;
       wb_req_q  <= 1'b0;
       wb_idx_q  <= '0;
-      wb_errs_q <= '0;
       wb_done_q <= 1'b0;
     end else begin
       wb_busy_q <= wb_busy_d;
       wb_req_q  <= wb_req_d;
       wb_idx_q  <= wb_idx_d;
-      wb_errs_q <= wb_errs_d;
       wb_done_q <= wb_done_d;
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      wb_errs_q <= '0;
+    end else if (wb_start) begin
+      wb_errs_q <= '0;
+    end else if (wb_resp) begin
+      wb_errs_q[wb_idx_q] <= reg_err_o;
     end
   end
 
@@ -222,19 +219,12 @@ module melstm_tb
   logic [RegAddrW-1:0] top_addr;
   logic [RegDataW-1:0] top_wdata;
 
-  always_comb begin
-    if (wb_busy_q) begin
-      top_req   = wb_req_q;
-      top_we    = 1'b1;
-      top_addr  = RegAddrW'(RegWloadDataOff);
-      top_wdata = RegDataW'(wb_words_i[WloadDataDataW * 32'(wb_idx_q) +: WloadDataDataW]);
-    end else begin
-      top_req   = reg_req_i;
-      top_we    = reg_we_i;
-      top_addr  = reg_addr_i;
-      top_wdata = reg_wdata_i;
-    end
-  end
+  assign top_req   = wb_busy_q ? wb_req_q : reg_req_i;
+  assign top_we    = wb_busy_q ? 1'b1 : reg_we_i;
+  assign top_addr  = wb_busy_q ? RegAddrW'(RegWloadDataOff) : reg_addr_i;
+  assign top_wdata = wb_busy_q ? RegDataW'(wb_words_i[WloadDataDataW * 32'(wb_idx_q) +:
+                                                      WloadDataDataW])
+                               : reg_wdata_i;
 
   // ---------------------------------------------------------------- backpressure counter
   // Cycles det_valid_o has been high with det_ready_i low (0 while nothing is offered and after
