@@ -123,15 +123,10 @@ module mel_fft
   logic [StW-1:0]   s2_stage_q;
   logic [WordW-1:0] s2_a_q;
   logic signed [ProdW-1:0] s2_rr_q, s2_ii_q, s2_ri_q, s2_ir_q;
-  logic signed [ProdW-1:0] p_rr, p_ii, p_ri, p_ir;
   logic signed [FftBits-1:0] b_re, b_im;
 
   assign b_re = $signed(s1_b_q[FftBits-1:0]);
   assign b_im = $signed(s1_b_q[WordW-1:FftBits]);
-  assign p_rr = ProdW'(b_re) * ProdW'(s1_wr_q);
-  assign p_ii = ProdW'(b_im) * ProdW'(s1_wi_q);
-  assign p_ri = ProdW'(b_re) * ProdW'(s1_wi_q);
-  assign p_ir = ProdW'(b_im) * ProdW'(s1_wr_q);
 
   // ---------------------------------------------------------------- butterfly sums and rounding
   logic signed [SumW-1:0] t_re, t_im, a_re_s, a_im_s;
@@ -285,16 +280,19 @@ module mel_fft
       s2_stage_q <= s1_stage_q;
       s2_shift_q <= s1_shift_q;
       s2_a_q     <= s1_a_q;
-      s2_rr_q    <= p_rr;
-      s2_ii_q    <= p_ii;
-      s2_ri_q    <= p_ri;
-      s2_ir_q    <= p_ir;
+      // The four products are formed here rather than by continuous assignments: an
+      // event-driven simulator then computes each once per butterfly, not once for every
+      // operand register that changed.
+      s2_rr_q    <= ProdW'(b_re) * ProdW'(s1_wr_q);
+      s2_ii_q    <= ProdW'(b_im) * ProdW'(s1_wi_q);
+      s2_ri_q    <= ProdW'(b_re) * ProdW'(s1_wi_q);
+      s2_ir_q    <= ProdW'(b_im) * ProdW'(s1_wr_q);
     end
   end
 
   // Output registers: Z[k] is read in phase 0 (when the previous item leaves), Z[m] in phase 1.
   always_ff @(posedge clk_i) begin
-    if (state_q == StOut && k_q != AW'(SplitItems)) begin
+    if (out_busy) begin
       if (!ph_q && out_free) out_zk_q <= word_a;
       if (ph_q) begin
         out_zm_q <= word_a;

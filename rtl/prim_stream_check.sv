@@ -18,15 +18,23 @@ module prim_stream_check #(
   logic             stalled_q;  // previous edge had valid without ready
   logic [Width-1:0] data_q;     // the data at that edge
 
-  // The data is looked at only on edges that need it (valid high, or just after a stall) and
-  // kept only at a stall, so an idle stream costs an event-driven simulator almost nothing.
+  // Icarus-friendly form: an always block wakes at every edge and pays for each signal it
+  // reads, while a continuous assignment is re-evaluated only when its inputs change.  So the
+  // test "does this edge need a look at all" (valid not 0, a stall to follow up, or X/Z on
+  // valid/ready) is a continuous assignment, and an idle stream reads only rst_ni and look.
+  // The data is kept only at a stall.
+  logic ctl_x;  // valid or ready is X/Z
+  logic look;   // this edge has something to check or to record
+  assign ctl_x = (^{valid_i, ready_i}) === 1'bx;
+  assign look  = valid_i !== 1'b0 || stalled_q || ctl_x;
+
   always @(posedge clk_i or negedge rst_ni) begin
     // Checks start once reset is known to be released (rst_ni may float before the test
     // drives it).
     if (rst_ni !== 1'b1) begin
       stalled_q <= 1'b0;
-    end else begin
-      if ((^{valid_i, ready_i}) === 1'bx) begin
+    end else if (look) begin
+      if (ctl_x) begin
         $fatal(1, "%s: X/Z on valid/ready (valid=%b ready=%b)", Name, valid_i, ready_i);
       end
       if (valid_i) begin
@@ -43,7 +51,7 @@ module prim_stream_check #(
           $fatal(1, "%s: data changed while stalled (%h -> %h)", Name, data_q, data_i);
         end
       end
-      if (valid_i || stalled_q) stalled_q <= valid_i && !ready_i;  // else it stays 0
+      stalled_q <= valid_i && !ready_i;
     end
   end
 `endif

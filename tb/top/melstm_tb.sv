@@ -144,6 +144,9 @@ module melstm_tb
   // the sample on offer is still waiting at the edge where the next one falls due
   assign overruns_d  = overruns_q + 32'(valid_q && !audio_ready && elapsed == {1'b0, pace_i});
 
+  // Two register groups, so that an event-driven simulator does only the work a cycle needs:
+  // the block state changes only at edges that decide what to offer next (step; a take is
+  // one), while the pacing counter moves on every cycle until it saturates.
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       busy_q     <= 1'b0;
@@ -151,17 +154,23 @@ module melstm_tb
       idx_q      <= '0;
       gap_q      <= '0;
       sample_q   <= '0;
-      since_q    <= '1;  // the first sample after reset is due at once
       done_q     <= 1'b0;
-      overruns_q <= '0;
-    end else begin
+    end else if (step) begin
       busy_q     <= busy_d;
       valid_q    <= valid_d;
       idx_q      <= idx_d;
       gap_q      <= gap_d;
       sample_q   <= sample_d;
-      since_q    <= since_d;
       done_q     <= done_d;
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      since_q    <= '1;  // the first sample after reset is due at once
+      overruns_q <= '0;
+    end else begin
+      since_q    <= since_d;
       overruns_q <= overruns_d;
     end
   end
