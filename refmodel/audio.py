@@ -24,7 +24,6 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-from scipy import signal
 
 SAMPLE_RATE = 16_000
 I16 = npt.NDArray[np.int16]
@@ -179,6 +178,9 @@ def load_wav(path: str | Path) -> I16:
         return x[:, 0].copy()
     mono = x.astype(np.float64).mean(axis=1)
     if rate != SAMPLE_RATE:
+        # imported here: scipy.signal takes seconds to import, and only resampling needs it
+        from scipy import signal
+
         g = math.gcd(rate, SAMPLE_RATE)
         mono = signal.resample_poly(mono, SAMPLE_RATE // g, rate // g)
     return to_int16(mono, what=str(path))
@@ -270,10 +272,24 @@ def tone(seconds: float, freq: float = 1000.0, amplitude: float = 0.5, *,
 
 def chirp(seconds: float, f0: float = 50.0, f1: float = 7900.0, amplitude: float = 0.5, *,
           method: str = "linear", sample_rate: int = SAMPLE_RATE) -> I16:
-    """Frequency sweep from ``f0`` to ``f1`` Hz (``method`` as ``scipy.signal.chirp``)."""
+    """Frequency sweep from ``f0`` to ``f1`` Hz: ``method`` "linear" (the frequency moves by
+    equal steps) or "logarithmic" (by equal ratios; f0 and f1 > 0).  The phase is the integral
+    of the instantaneous frequency, as in ``scipy.signal.chirp`` (not imported here: it takes
+    seconds, and every simulation imports this module)."""
     n = _n(seconds, sample_rate)
     t = np.arange(n) / sample_rate
-    y = signal.chirp(t, f0=f0, t1=max(seconds, 1e-9), f1=f1, method=method)
+    t1 = max(seconds, 1e-9)
+    if method == "linear":
+        phase = 2 * np.pi * (f0 * t + 0.5 * ((f1 - f0) / t1) * t * t)
+    elif method == "logarithmic":
+        if f0 <= 0 or f1 <= 0 or f0 == f1:
+            raise AudioError(f"logarithmic chirp from {f0} Hz to {f1} Hz: both frequencies "
+                             "must be above 0 and differ")
+        beta = t1 / math.log(f1 / f0)
+        phase = 2 * np.pi * beta * f0 * (np.power(f1 / f0, t / t1) - 1.0)
+    else:
+        raise AudioError(f"chirp method {method!r} is not 'linear' or 'logarithmic'")
+    y = np.cos(phase)
     return np.round(_amp(amplitude) * y).astype(np.int16)
 
 

@@ -156,3 +156,23 @@ def test_generator_arguments_checked() -> None:
         audio.white_noise(1.0, 0.5, seed=None)
     with pytest.raises(audio.AudioError):
         audio.silence(-1.0)
+
+
+@pytest.mark.parametrize("method, f0, f1", [("linear", 30.0, 7900.0),
+                                            ("logarithmic", 50.0, 5000.0)])
+def test_chirp_matches_scipy(method: str, f0: float, f1: float) -> None:
+    """The sweep is written in numpy (scipy.signal is slow to import); scipy's is the
+    reference, sample for sample."""
+    from scipy import signal
+
+    x = audio.chirp(1.5, f0, f1, 0.4, method=method)
+    t = np.arange(len(x)) / audio.SAMPLE_RATE
+    want = np.round(0.4 * 32767 * signal.chirp(t, f0=f0, t1=1.5, f1=f1, method=method))
+    np.testing.assert_array_equal(x, want.astype(np.int16))
+
+
+def test_chirp_arguments_checked() -> None:
+    with pytest.raises(audio.AudioError, match="method 'quadratic'"):
+        audio.chirp(1.0, method="quadratic")
+    with pytest.raises(audio.AudioError, match="must be above 0"):
+        audio.chirp(1.0, 0.0, 100.0, method="logarithmic")
