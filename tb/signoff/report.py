@@ -28,6 +28,7 @@ from pathlib import Path
 
 import yaml
 
+from tb.common.runner import COVERAGE_OFF_RTL, file_list
 from tb.signoff import codecov, waivers
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -215,10 +216,10 @@ class Criterion:
 
 
 def rtl_modules() -> list[str]:
-    """Every module of ``rtl/files.f`` (one module per file; packages excluded)."""
-    names = [ln.strip() for ln in (ROOT / "rtl" / "files.f").read_text().splitlines()
-             if ln.strip() and not ln.lstrip().startswith("#")]
-    return [Path(n).stem for n in names if not n.endswith("_pkg.sv")]
+    """Every design module of ``rtl/files.f`` (one module per file): not the packages, nor the
+    simulation-only files that are built with coverage off (``runner.COVERAGE_OFF_RTL``)."""
+    return [Path(n).stem for n in file_list()
+            if not n.endswith("_pkg.sv") and n not in COVERAGE_OFF_RTL]
 
 
 def verdict(results: list[TestResult], points: list[Testpoint], code: codecov.CodeCoverage
