@@ -1,7 +1,9 @@
 """Top-level tests of ``melstm_top`` in the pyuvm environment (``tb/top/env.py``).
 
 The simulated top level is the harness ``melstm_tb`` (``tb/top/melstm_tb.sv``): the chip with
-every port passed through except the audio input, which an HDL block player drives from
+every port passed through except the clock, which the harness makes itself once a test sets
+its period (no clock edge goes through the simulator interface), and the audio input, which
+an HDL block player drives from
 blocks that Python writes whole (one wake-up per block, not per sample); weight loads go
 through its register burst player unless a test asks for the one-access-at-a-time path.
 Every test streams audio into the chip while the predictor runs the refmodel on exactly the
