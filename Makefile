@@ -53,8 +53,8 @@ $(STAMP): pyproject.toml
 # The default regression: the top-level tests over NSEEDS seeds, in parallel, with JUnit XML
 # and a one-screen summary.  AUDIO=path.wav runs the recorded-audio test on that file.
 regress: bootstrap
-	@$(PY) -m tb.regress --sim $(SIM) -j $(JOBS) $(if $(NSEEDS),--nseeds $(NSEEDS)) \
-	  --tests "$(or $(TESTS),$(if $(AUDIO),tb/top/test_top.py::test_top -k RecordingsTest,tb/top))"
+	@$(PY) -m tb.flow.regress --sim $(SIM) -j $(JOBS) $(if $(NSEEDS),--nseeds $(NSEEDS)) \
+	  --tests "$(or $(TESTS),$(if $(AUDIO),tb/chip/test_chip_top.py::test_top -k RecordingsTest,tb/chip/test_chip_top.py))"
 
 # The whole suite (CI): refmodel tests and every sim test on both simulators.
 test: bootstrap
@@ -72,7 +72,7 @@ slow: bootstrap
 # merged into results/signoff/index.html against docs/testplan.yml.  Non-zero exit when a
 # threshold is missed.
 signoff: bootstrap
-	@$(PY) -m tb.signoff --sim $(SIM) -j $(JOBS) $(if $(NSEEDS),--nseeds $(NSEEDS))
+	@$(PY) -m tb.flow.signoff --sim $(SIM) -j $(JOBS) $(if $(NSEEDS),--nseeds $(NSEEDS))
 
 # Rerun one case exactly (the command failure reports print): TESTS='<id>' SEED=<n> WAVES=1
 sim-one: bootstrap
@@ -81,10 +81,10 @@ sim-one: bootstrap
 
 # Per-block runs with their own summaries; AUDIO=path.wav runs the front end on any WAV.
 frontend: bootstrap
-	@$(PY) -m tb.regress --sim $(SIM) -j $(JOBS) --nseeds 1 --tests "tb/frontend tb/mel_*"
+	@$(PY) -m tb.flow.regress --sim $(SIM) -j $(JOBS) --nseeds 1 --tests "tb/mel"
 
 lstm: bootstrap
-	@$(PY) -m tb.regress --sim $(SIM) -j $(JOBS) --nseeds 1 --tests "tb/lstm*"
+	@$(PY) -m tb.flow.regress --sim $(SIM) -j $(JOBS) --nseeds 1 --tests "tb/lstm"
 
 # ---------------------------------------------------------------------------- generation
 # ROM images, generated packages and docs from the refmodel configs (rtl/gen, docs/registers.md)
@@ -102,11 +102,11 @@ bench-refmodel: bootstrap
 
 # The full environment on 10 s of audio per simulator, and the design with Python idle
 bench: bootstrap bench-refmodel
-	@$(PY) -m tb.bench
+	@$(PY) -m tb.flow.bench
 
 # What coverage collection costs: the top-level regression with and without COV=1
 bench-coverage: bootstrap
-	@$(PY) -m tb.signoff.overhead -j $(JOBS)
+	@$(PY) -m tb.flow.signoff.overhead -j $(JOBS)
 
 # ---------------------------------------------------------------------------- lint
 lint: lint-rtl lint-py
@@ -117,12 +117,12 @@ lint-rtl: bootstrap
 	for f in $$files; do \
 	  case $$f in *_pkg.sv) continue;; esac; \
 	  top=$$(basename $$f .sv); \
-	  $(PY) -m tb.common.toolchain verilator --lint-only -Wall --quiet rtl/lint.vlt $$files \
+	  $(PY) -m tb.kit.toolchain verilator --lint-only -Wall --quiet rtl/lint.vlt $$files \
 	    --top-module $$top || exit 1; \
 	done; \
-	$(PY) -m tb.common.toolchain verilator --lint-only -Wall --quiet rtl/lint.vlt $$files \
-	  tb/top/melstm_tb.sv --top-module melstm_tb || exit 1; \
-	echo "lint-rtl: clean (rtl/ and the test-bench harness tb/top/melstm_tb.sv)"
+	$(PY) -m tb.kit.toolchain verilator --lint-only -Wall --quiet rtl/lint.vlt $$files \
+	  tb/chip/chip_tb.sv --top-module chip_tb || exit 1; \
+	echo "lint-rtl: clean (rtl/ and the test-bench harness tb/chip/chip_tb.sv)"
 
 lint-py: bootstrap
 	@$(VENV)/bin/ruff check . && echo "lint-py: clean"

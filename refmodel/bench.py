@@ -58,8 +58,8 @@ def _best_of(fn: Callable[[], object], repeat: int) -> float:
 
 
 def bench_frontend(args: argparse.Namespace) -> Result:
-    """Bit-accurate ``refmodel.frontend.features`` on seeded pink noise plus a chirp."""
-    from refmodel import frontend
+    """Bit-accurate ``refmodel.mel.frontend.features`` on seeded pink noise plus a chirp."""
+    from refmodel.mel import frontend
 
     n = int(args.seconds * audio.SAMPLE_RATE)
     rng = np.random.default_rng(args.seed)
@@ -73,8 +73,8 @@ def bench_frontend(args: argparse.Namespace) -> Result:
 
 
 def bench_detector(args: argparse.Namespace) -> Result:
-    """Bit-accurate ``refmodel.detector.scores_fixed`` on seeded random codes (H = 32)."""
-    from refmodel import detector
+    """Bit-accurate ``refmodel.lstm.detector.scores_fixed`` on seeded random codes (H = 32)."""
+    from refmodel.lstm import detector
 
     n_frames = int(args.seconds * 100)  # one feature vector per 10 ms hop
     rng = np.random.default_rng(args.seed)

@@ -1,4 +1,4 @@
-"""Bit-exact model of the chip's one rounding and saturation primitive (``rtl/fx_round_sat.sv``).
+"""Bit-exact model of the chip's one rounding and saturation primitive, ``prim_round_sat``.
 
 Every fixed-point stage of the reference model goes through these functions, so a rounding
 rule lives in exactly one place in Python and one place in SystemVerilog.
@@ -57,7 +57,7 @@ def saturate(x: IntLike, bits: int) -> npt.NDArray[np.int64]:
 
 
 def round_sat(x: IntLike, shift: int, bits: int) -> npt.NDArray[np.int64]:
-    """``saturate(round_shift(x, shift), bits)``: exactly what ``fx_round_sat`` computes."""
+    """``saturate(round_shift(x, shift), bits)``: exactly what ``prim_round_sat`` computes."""
     return saturate(round_shift(x, shift), bits)
 
 

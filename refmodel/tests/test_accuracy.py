@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from refmodel import audio, frontend
+from refmodel import audio
+from refmodel.mel import frontend
 
 SEEDS = (1, 2, 3)
 

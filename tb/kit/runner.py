@@ -1,0 +1,328 @@
+"""One runner helper: every block test is a pytest function that calls :func:`run_block`.
+
+``run_block`` builds the DUT with the given HDL parameters into its own build directory
+(``sim_build/<sim>/<pytest node>``), on the simulator chosen by ``SIM`` (``icarus`` or
+``verilator``), runs the cocotb tests of one module against it and fails the pytest test if
+any cocotb test failed.  Knobs, all from the environment so that ``make`` passes them through:
+
+``SIM``    ``icarus`` | ``verilator`` (default ``verilator``)
+``SEED``   cocotb seed; when unset a fresh one is drawn and logged, so every run is reproducible
+``WAVES``  ``1`` writes an FST waveform (``dump.fst`` on Verilator, ``<top>.fst`` on Icarus)
+``COV``    ``1`` (Verilator only) builds with line, toggle and expression coverage; every
+           test leaves ``coverage.dat`` in its run folder and exports its functional
+           coverage (``make signoff`` merges both).  Not ``COVERAGE``: cocotb reads that one
+           as "measure the test bench's Python coverage".
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import re
+import secrets
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from tb.kit import toolchain
+
+ROOT = Path(__file__).resolve().parents[2]
+RTL = ROOT / "rtl"
+BUILD = ROOT / "sim_build"
+RESULTS = Path(os.environ.get("MELSTM_RESULTS") or ROOT / "results")  # records, JUnit, coverage
+SIMULATORS = ("icarus", "verilator")
+
+# Verilator: assertions on, and unknown-value randomisation so X-dependence shows up on a
+# two-state simulator too.
+VERILATOR_ARGS = ["--assert", "--x-assign", "unique", "--x-initial", "unique", "-O3"]
+# COV=1: code coverage (line includes branches; toggle; expression terms) of the RTL; the
+# test-bench modules a build adds (extra_sources) and COVERAGE_OFF_RTL are built with coverage
+# off.
+# Toggle coverage skips buses wider than 64 bits (the 256-bit feature vector at each level of
+# the hierarchy, the lanes' packed read data): nearly half the toggle points, each re-counted
+# bit by bit whenever its bus changes, and they say nothing the per-band functional bins
+# (codes 0 and 255 in every band) do not.
+COVERAGE_ARGS = ["--coverage-line", "--coverage-toggle", "--coverage-expr",
+                 "--coverage-max-width", "64"]
+# RTL that is not design: the simulation-only stream protocol checkers (`ifndef SYNTHESIS).
+# Built with coverage off like the test-bench modules; their data copies would otherwise be a
+# sixth of the toggle points and of toggle coverage's cost.
+COVERAGE_OFF_RTL = ("prim/prim_stream_check.sv",)
+
+
+class ConfigError(ValueError):
+    """A knob (SIM, SEED, WAVES, a parameter) has a value the runner cannot use."""
+
+
+def selected_sim() -> str:
+    sim = os.environ.get("SIM", "verilator")
+    if sim not in SIMULATORS:
+        raise ConfigError(f"SIM={sim!r} is not one of {', '.join(SIMULATORS)}")
+    return sim
+
+
+def selected_seed() -> int:
+    raw = os.environ.get("SEED", "")
+    if raw == "":
+        return secrets.randbelow(2**31)
+    try:
+        seed = int(raw, 0)
+    except ValueError:
+        raise ConfigError(f"SEED={raw!r} is not an integer") from None
+    if not 0 <= seed < 2**32:
+        raise ConfigError(f"SEED={seed} is outside 0..2**32-1")
+    return seed
+
+
+def waves_requested() -> bool:
+    raw = os.environ.get("WAVES", "0")
+    if raw not in ("0", "1", ""):
+        raise ConfigError(f"WAVES={raw!r} must be 0 or 1")
+    return raw == "1"
+
+
+def coverage_requested() -> bool:
+    raw = os.environ.get("COV", "0")
+    if raw not in ("0", "1", ""):
+        raise ConfigError(f"COV={raw!r} must be 0 or 1")
+    if raw == "1" and selected_sim() != "verilator":
+        raise ConfigError("COV=1 needs SIM=verilator (code coverage comes from Verilator)")
+    return raw == "1"
+
+
+def file_list() -> list[str]:
+    """The RTL sources of ``rtl/files.f`` in compile order (the project's one file list)."""
+    lines = (RTL / "files.f").read_text().splitlines()
+    return [ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+
+
+def rtl_sources(names: Sequence[str]) -> list[Path]:
+    """Paths of RTL files named relative to ``rtl/`` (``"prim/prim_round_sat.sv"``), checked to
+    exist."""
+    paths = [p if (p := Path(n)).is_absolute() else RTL / n for n in names]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise ConfigError(f"RTL source(s) not found: {', '.join(missing)}")
+    return paths
+
+
+def _build_once(runner, *, build_dir: Path, key: str, **build_kwargs) -> None:
+    """Build into ``build_dir`` unless an identical build is already there.
+
+    Tests of one DUT configuration share a build; a lock keeps parallel workers from building
+    the same directory at once, and a stamp (sources' times plus the build arguments) says
+    whether the build is current.
+    """
+    build_dir.mkdir(parents=True, exist_ok=True)
+    sources = build_kwargs["sources"]
+    stamp_text = key + "".join(f"{p}:{p.stat().st_mtime_ns}\n" for p in sources)
+    stamp = build_dir / "build.stamp"
+    with open(build_dir / "build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if stamp.is_file() and stamp.read_text() == stamp_text:
+            return
+        stamp.unlink(missing_ok=True)
+        runner.build(build_dir=build_dir, **build_kwargs)
+        stamp.write_text(stamp_text)
+
+
+def _selective_public(runner, vlt: Path) -> None:
+    """Make this Verilator runner build without ``--public-flat-rw`` (``vlt`` says instead)."""
+    full = runner._build_command  # cocotb 2.1 hard-codes the flag in its command list
+
+    def build_command():
+        cmds = full()
+        cmds[0] = [a for a in cmds[0] if a != "--public-flat-rw"]
+        return cmds
+
+    runner._build_command = build_command
+
+
+def _node_dir() -> str:
+    """A directory name unique to the running pytest node (parameters included)."""
+    node = os.environ.get("PYTEST_CURRENT_TEST", "manual").split(" ")[0]
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", node.split("::", 1)[-1])
+
+
+def rerun_command(sim: str, seed: int) -> str:
+    """The one command that reruns the current pytest node with this seed and waveforms."""
+    node = os.environ.get("PYTEST_CURRENT_TEST", "").split(" ")[0]
+    return f"make sim-one SIM={sim} SEED={seed} WAVES=1 TESTS='{node}'"
+
+
+def run_block(
+    *,
+    toplevel: str,
+    test_module: str,
+    parameters: Mapping[str, int] | None = None,
+    testcase: str | None = None,
+    extra_env: Mapping[str, str] | None = None,
+    plusargs: Sequence[str] = (),
+    extra_sources: Sequence[str | Path] = (),
+    verilator_public: str | Path | None = None,
+    verilator_args: Sequence[str] = (),
+    coverage_scope: Sequence[str] | None = None,
+) -> Path:
+    """Build ``toplevel`` (from ``rtl/files.f``) with ``parameters``, run ``test_module`` on it.
+
+    ``extra_sources`` (paths relative to the project root, or absolute) are compiled after
+    ``rtl/files.f``: test-bench-only modules such as a harness around the chip.
+    ``verilator_public``: a Verilator control file naming the signals cocotb may reach; then
+    the build drops cocotb's ``--public-flat-rw`` (everything public and writable), which lets
+    Verilator optimise the rest.  Without one, a Verilator build makes every signal readable
+    and only the DUT's inputs writable (:func:`_read_only_internals`).  Ignored on Icarus, and
+    with ``WAVES=1``: a waveform rerun builds everything public so that the debug probes
+    (``tb/debug/stage_probe.py``) can watch the design's internal streams.
+    ``verilator_args``: Verilator build options of this DUT, added after the shared
+    ``VERILATOR_ARGS`` (e.g. ``--timing`` for a harness that makes its own clock).  Ignored on
+    Icarus.
+    ``coverage_scope``: with ``COV=1``, the RTL files (names in ``rtl/files.f``) this build
+    instruments; the others are built with coverage off.  ``None``: every RTL file but
+    ``COVERAGE_OFF_RTL``.  Sign-off merges coverage per module over every run, so a module
+    left out here is measured by the runs that do instrument it (its block tests); a point
+    only this run would have hit shows as a hole, never the other way round.
+    Returns the results XML path; raises (fails the pytest test) when a cocotb test failed.
+    """
+    from cocotb_tools.runner import get_runner
+
+    sim = selected_sim()
+    seed = selected_seed()
+    waves = waves_requested()
+    coverage = coverage_requested()
+    toolchain.apply()
+    params = dict(parameters or {})
+    unknown = sorted(set(coverage_scope or ()) - set(file_list()))
+    if unknown:
+        raise ConfigError(f"coverage_scope names files not in rtl/files.f: {', '.join(unknown)}")
+    extra = [p if (p := Path(s)).is_absolute() else ROOT / p for s in extra_sources]
+    missing = [str(p) for p in extra if not p.is_file()]
+    if missing:
+        raise ConfigError(f"extra source(s) not found: {', '.join(missing)}")
+    key = f"{toplevel} {sorted(params.items())} waves={waves} coverage={coverage}"
+    if extra:
+        key += f" extra={[str(p) for p in extra]}"
+    vlt = None
+    if verilator_public is not None and sim == "verilator" and not waves:
+        vlt = p if (p := Path(verilator_public)).is_absolute() else ROOT / p
+        if not vlt.is_file():
+            raise ConfigError(f"Verilator control file not found: {vlt}")
+        key += f" public={vlt}"
+    tag = hashlib.sha1(key.encode()).hexdigest()[:10]
+    build_dir = BUILD / sim / f"build-{toplevel}-{tag}"
+    if vlt is None and sim == "verilator" and not waves:
+        vlt = _read_only_internals(build_dir, toplevel)
+    test_dir = BUILD / sim / _node_dir()
+    build_args: list[str] = []
+    env_sim: dict[str, str] = {}
+    if sim == "verilator":
+        # Verilator applies writes at the right moment, so the clock can run in C without
+        # Python writes going through the ReadWrite phase.  Icarus keeps cocotb's default
+        # (writes deferred to ReadWrite): trusting its inertial writes races with the DUT's
+        # flops on the edge where the test bench writes.
+        env_sim["COCOTB_TRUST_INERTIAL_WRITES"] = "1"
+        build_args += [*VERILATOR_ARGS, *verilator_args]
+        if waves:
+            build_args += ["--trace-fst", "--trace-structs"]
+        if coverage:
+            build_args += COVERAGE_ARGS
+            # test-bench modules and checkers are not sign-off RTL: do not pay for counting them
+            off_rtl = [f for f in file_list() if f in COVERAGE_OFF_RTL
+                       or (coverage_scope is not None and f not in coverage_scope)]
+            off = [*extra, *rtl_sources(off_rtl)]
+            build_args.append(str(_coverage_off(build_dir, off)))
+            key += f" coverage_off={off_rtl}"  # the control file's contents: part of the stamp
+    env = {
+        "MELSTM_SIM": sim,
+        "MELSTM_RESULTS": str(RESULTS),
+        "MELSTM_RERUN": rerun_command(sim, seed),
+        "MELSTM_PARAMS": ",".join(f"{k}={v}" for k, v in (parameters or {}).items()),
+        **env_sim,
+        **(extra_env or {}),
+    }
+    cov_dir = RESULTS / "coverage"
+    if coverage:
+        env["MELSTM_FUNCOV_FILE"] = str(cov_dir / "func" / f"{test_dir.name}.yml")
+        (test_dir / "coverage.dat").unlink(missing_ok=True)  # never merge a stale one
+    audio = env.get("AUDIO") or os.environ.get("AUDIO")
+    if audio:
+        # The simulation runs in its own folder: hand it an absolute path.  (cocotb's runner
+        # lays os.environ over extra_env, so the process environment must carry it too.)
+        env["AUDIO"] = os.environ["AUDIO"] = str(Path(audio).resolve())
+    print(f"[runner] {toplevel} on {sim}, seed {seed}, parameters {params}, "
+          f"build {build_dir}, run {test_dir}")
+    runner = get_runner(sim)
+    if vlt is not None:
+        _selective_public(runner, vlt)
+    _build_once(
+        runner,
+        build_dir=build_dir,
+        key=f"{key} {build_args} {toolchain.MAKE_VARS}\n",
+        sources=rtl_sources(file_list()) + extra + ([vlt] if vlt else []),
+        hdl_toplevel=toplevel,
+        parameters=params,
+        build_args=build_args,
+        waves=waves,
+        timescale=("1ns", "1ps"),
+    )
+    if waves and sim == "icarus":
+        # the build's dump module writes where this plusarg says: into the test's own folder
+        plusargs = [*plusargs, f"+dumpfile_path={test_dir / (toplevel + '.fst')}"]
+    results = runner.test(
+        test_module=test_module,
+        hdl_toplevel=toplevel,
+        hdl_toplevel_lang="verilog",  # needed when the build was reused (no build() here)
+        testcase=testcase,
+        seed=seed,
+        waves=waves,
+        extra_env=env,
+        plusargs=list(plusargs),
+        build_dir=build_dir,
+        test_dir=test_dir,
+        timescale=("1ns", "1ps"),
+    )
+    if waves:
+        wave = test_dir / ("dump.fst" if sim == "verilator" else f"{toplevel}.fst")
+        print(f"[runner] waveform: {wave}")
+    if coverage:
+        _collect_code_coverage(test_dir, cov_dir / "code")
+    return results
+
+
+def _write_if_changed(path: Path, text: str) -> Path:
+    """Write a generated control file only when its text changes (no forced rebuilds)."""
+    if not path.is_file() or path.read_text() != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return path
+
+
+def _read_only_internals(build_dir: Path, toplevel: str) -> Path:
+    """A Verilator control file for a block build: every signal readable by cocotb, only the
+    DUT's inputs (``*_i``, ``*_ni``, the project's port naming) writable.
+
+    cocotb's default, ``--public-flat-rw`` on everything, tells Verilator that any signal may
+    change from outside, so it re-evaluates every piece of logic, toggle-coverage checks
+    included, after each input change (each clock edge a test bench drives): block tests ran
+    about a third slower, and coverage cost them up to twice the time.
+    """
+    rules = ['public_flat_rd -module "*" -var "*"']
+    rules += [f'public_flat_rw -module "{toplevel}" -var "{pat}"' for pat in ("*_i", "*_ni")]
+    return _write_if_changed(build_dir.parent / f"{build_dir.name}-public.vlt",
+                             "`verilator_config\n" + "".join(f"{r}\n" for r in rules))
+
+
+def _coverage_off(build_dir: Path, files: Sequence[Path]) -> Path:
+    """A Verilator control file that turns coverage off in ``files`` (rewritten only when its
+    text changes, so that it does not force rebuilds)."""
+    return _write_if_changed(
+        build_dir.parent / f"{build_dir.name}-coverage-off.vlt",
+        "`verilator_config\n" + "".join(f'coverage_off -file "{f}"\n' for f in files))
+
+
+def _collect_code_coverage(test_dir: Path, dest: Path) -> None:
+    """Move the run's ``coverage.dat`` to ``dest/<run>.dat`` (what ``make signoff`` merges)."""
+    dat = test_dir / "coverage.dat"
+    if not dat.is_file():
+        raise ConfigError(f"COV=1 but the simulation wrote no {dat} (did it end abnormally?)")
+    dest.mkdir(parents=True, exist_ok=True)
+    dat.replace(dest / f"{test_dir.name}.dat")
