@@ -154,7 +154,7 @@ def stage_bounds(cfg: FrontendConfig | None = None) -> npt.NDArray[np.float64]:
     rounding errors (which add at most a few LSBs, see docs/fixed_point_frontend.md).
     """
     cfg = resolve(cfg)
-    from refmodel.mel.window import window_table  # local: fe_window does not need fe_fft
+    from refmodel.mel.window import window_table  # local: window does not need fft
 
     n_in = cfg.frame_len
     scale = window_table(cfg) / float(1 << cfg.window_shift)  # windowed word per unit sample

@@ -5,24 +5,12 @@ Float golden (float64):
     :func:`logmel_db`    (n_frames, 32) dB
     :func:`ideal_codes`  (n_frames, 32) uint8, the golden quantised
 
-Bit-accurate model of the RTL (integer numpy, ``docs/fixed_point_frontend.md``), stage by
-stage, each stage callable on its own by a block test:
+Bit-accurate model of the RTL (integer numpy, ``docs/fixed_point_frontend.md``): one module
+per RTL block (``refmodel/mel/<block>.py``), chained in the order of the stage table
+:mod:`refmodel.mel.stages` (``docs/stages.md``), each stage callable on its own by a block test.
 
-=====================  ==============================  =======================================
-stage                  function                        in -> out
-=====================  ==============================  =======================================
-framing buffer         ``fe_window.frame_stage``       int16 (N,) -> int16 (F, 400)
-window                 ``fe_window.window_stage``      int16 (F, 400) -> int64 (F, 400) Q16.4
-FFT load + 8 stages    ``fe_fft.fft_stage``            (F, 400) -> 2x int64 (F, 256) 24-bit
-  one FFT stage        ``fe_fft.fft_butterfly_stage``  2x (F, 256) -> 2x (F, 256)
-real split             ``fe_fft.split_stage``          2x (F, 256) -> 2x int64 (F, 257) 24-bit
-power                  ``fe_mel.power_stage``          2x (F, 257) -> int64 (F, 257) u40
-mel                    ``fe_mel.mel_stage``            (F, 257) u40 -> int64 (F, 32) u58
-log2                   ``fe_log.log2_stage``           (F, 32) u58 -> int64 (F, 32) UQ6.16
-quantiser              ``fe_log.quantise_stage``       (F, 32) -> uint8 (F, 32)
-=====================  ==============================  =======================================
-
-:func:`features` chains them (in cache-sized chunks of frames); :class:`FrontendStream` is
+:func:`features` runs the stage table (in cache-sized chunks of frames); :class:`FrontendStream`
+is
 the streaming form, fed arbitrary chunks of samples, emitting exactly what :func:`features`
 emits for the concatenated input.
 """
@@ -32,13 +20,11 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from refmodel.mel import stages
 from refmodel.mel.config import DEFAULT, FrontendConfig, resolve
-from refmodel.mel.fft import fft_stage
-from refmodel.mel.filterbank import mel_stage
+from refmodel.mel.framer import as_samples
 from refmodel.mel.golden import (
-    as_samples,
     db_to_codes,
-    frame_view,
     hamming_window,
     ideal_codes,
     logmel_db,
@@ -46,11 +32,6 @@ from refmodel.mel.golden import (
     mel_edges_hz,
     mel_matrix,
 )
-from refmodel.mel.log2 import log2_stage
-from refmodel.mel.power import power_stage
-from refmodel.mel.quant import quantise_stage
-from refmodel.mel.split import split_stage
-from refmodel.mel.window import window_stage
 
 __all__ = [
     "DEFAULT",
@@ -73,12 +54,7 @@ CHUNK_FRAMES = 128  # frames per vectorised block: the int64 working set stays i
 def features_from_frames(frames: npt.ArrayLike, cfg: FrontendConfig | None = None
                          ) -> npt.NDArray[np.uint8]:
     """Bit-accurate front end on frames: int16 ``(F, 400)`` -> uint8 ``(F, 32)``."""
-    cfg = resolve(cfg)
-    v = window_stage(frames, cfg)
-    zr, zi = fft_stage(v, cfg)
-    xr, xi = split_stage(zr, zi, cfg)
-    m = mel_stage(power_stage(xr, xi, cfg), cfg)
-    return quantise_stage(log2_stage(m, cfg), cfg)
+    return stages.run(frames, cfg, start="mel_window")
 
 
 def features(samples: npt.ArrayLike, cfg: FrontendConfig | None = None,
@@ -91,7 +67,7 @@ def features(samples: npt.ArrayLike, cfg: FrontendConfig | None = None,
     cfg = resolve(cfg)
     if chunk_frames < 1:
         raise ValueError(f"chunk_frames={chunk_frames} must be >= 1")
-    frames = frame_view(as_samples(samples), cfg)
+    frames = stages.run(as_samples(samples), cfg, upto="mel_framer")
     out = np.empty((frames.shape[0], cfg.n_mels), dtype=np.uint8)
     for start in range(0, frames.shape[0], chunk_frames):
         stop = min(start + chunk_frames, frames.shape[0])

@@ -5,9 +5,9 @@ Probes (:class:`ProbeSet`, started by the scoreboard when ``WAVES=1`` or ``MELST
 on Verilator the ``WAVES=1`` build makes every signal public, see ``tb/kit/runner.py``):
 
 - the chip's audio input handshake (the samples of each frame, since the last reset);
-- every front-end link ``mel_framer -> mel_window -> mel_fft -> mel_split -> mel_power ->
-  mel_filterbank -> mel_log2 -> mel_quant ->`` (the items of the last :data:`KEEP_FRAMES`
-  frames of each, cut into frames by their fixed count per frame);
+- every front-end link of the stage table ``refmodel.mel.stages`` (``mel_framer ->
+  mel_window -> ... -> mel_quant ->``; the items of the last :data:`KEEP_FRAMES` frames of
+  each, cut into frames by their fixed count per frame, decoded by the table's links);
 - each LSTM step (``u_seq.step_done_o``: the h and c of ``u_update`` after the step).
 
 A hard reset (``rst_ni`` low) or a soft reset (``CTRL.SOFT_RESET``'s ``clear`` pulse) empties
@@ -16,8 +16,8 @@ few frames of samples, two windows of steps.
 
 Localising (pure functions, unit-tested without a simulator):
 
-- a feature mismatch of frame ``f``: the refmodel chain (``refmodel.mel.window``, ``fe_fft``,
-  ``fe_mel``, ``fe_log``) runs on the 400 samples the chip took for frame ``f``; each link's
+- a feature mismatch of frame ``f``: the stage table's models (``refmodel.mel.stages``) run
+  in order on the 400 samples the chip took for frame ``f``; each link's
   recorded items are compared with that stage's model output, in chain order.  The first
   stage whose items differ is where the values diverge (every stage before it was handed,
   and produced, exactly the model's values).  If every stage matches, the RTL computed what
@@ -39,21 +39,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from refmodel.link import unpack
 from refmodel.lstm.config import DetectorConfig
 from refmodel.lstm.detector import run_fixed
+from refmodel.mel import stages as mel_stages
 from refmodel.mel.config import DEFAULT as FE_CFG
-from refmodel.mel.fft import fft_stage
-from refmodel.mel.filterbank import mel_stage
-from refmodel.mel.log2 import log2_stage
-from refmodel.mel.power import power_stage
-from refmodel.mel.quant import quantise_stage
-from refmodel.mel.split import split_stage
-from refmodel.mel.window import window_stage
-from tb.kit.testkit import pack, unpack
 
 KEEP_FRAMES = 8  # frames of items kept per front-end link
 KEEP_SAMPLES = 4096  # input samples kept (the framer holds at most 512 ahead of a frame)
-HALF = FE_CFG.fft_points // 2 + 1  # items per frame of the FFT, split and power links (129)
 
 
 def probes_requested() -> bool:
@@ -63,9 +56,10 @@ def probes_requested() -> bool:
 
 # ------------------------------------------------------------------------- the stages
 @dataclass(frozen=True)
-class Stage:
-    """One front-end stage: its instance under ``u_frontend``, its output link (signals of
-    ``mel_frontend``), items per frame, item fields, and the rows of its waveform group."""
+class Probe:
+    """One front-end stage as the probes see it: the stage table's block, instance, link
+    signals (``wire``: valid, ready, then one per field, in ``mel_frontend``), items per frame
+    and value labels, plus the rows of its waveform group (signal under the instance, format)."""
 
     name: str
     inst: str
@@ -74,43 +68,36 @@ class Stage:
     fields: tuple[str, ...]
     per_frame: int
     labels: tuple[str, ...]
-    rows: tuple[tuple[str, str], ...]  # (signal under u_frontend.<inst>, display format)
+    rows: tuple[tuple[str, str], ...]
 
 
 _IO = (("in_valid_i", "bin"), ("in_ready_o", "bin"))
 _OUT = (("out_valid_o", "bin"), ("out_ready_i", "bin"))
-FRONTEND: tuple[Stage, ...] = (
-    Stage("mel_framer", "u_framer", "fr_valid", "fr_ready", ("fr_pair",),
-          FE_CFG.frame_len // 2, ("x[2m]", "x[2m+1]"),
-          _IO + (("in_sample_i", "sdec"), ("idx_q", "dec"), ("avail_q", "dec")) + _OUT
-          + (("out_pair_o", "hex"),)),
-    Stage("mel_window", "u_window", "win_valid", "win_ready", ("win_pair",),
-          FE_CFG.frame_len // 2, ("v[2m]", "v[2m+1]"),
-          _IO + (("in_pair_i", "hex"), ("idx_q", "dec")) + _OUT + (("out_pair_o", "hex"),)),
-    Stage("mel_fft", "u_fft", "fft_valid", "fft_ready", ("fft_k", "fft_zk", "fft_zm"),
-          HALF, ("k", "Re Z[k]", "Im Z[k]", "Re Z[-k]", "Im Z[-k]"),
-          _IO + (("in_pair_i", "hex"), ("state_q", "dec"), ("stage_q", "dec"),
-                 ("cnt_q", "dec")) + _OUT
-          + (("out_k_o", "dec"), ("out_zk_o", "hex"), ("out_zm_o", "hex"))),
-    Stage("mel_split", "u_split", "spl_valid", "spl_ready", ("spl_k", "spl_xk", "spl_xm"),
-          HALF, ("k", "Re X[k]", "Im X[k]", "Re X[256-k]", "Im X[256-k]"),
-          _IO + (("in_k_i", "dec"), ("in_zk_i", "hex"), ("in_zm_i", "hex")) + _OUT
-          + (("out_k_o", "dec"), ("out_xk_o", "hex"), ("out_xm_o", "hex"))),
-    Stage("mel_power", "u_power", "pow_valid", "pow_ready", ("pow_k", "pow_p"),
-          HALF, ("k", "P[k]"),
-          _IO + (("in_k_i", "dec"), ("in_x_i", "hex")) + _OUT
-          + (("out_k_o", "dec"), ("out_p_o", "dec"))),
-    Stage("mel_filterbank", "u_filterbank", "mel_valid", "mel_ready", ("mel_m",),
-          FE_CFG.n_mels, ("M[band]",),
-          _IO + (("in_k_i", "dec"), ("in_p_i", "dec"), ("seg_q", "dec")) + _OUT
-          + (("out_m_o", "dec"),)),
-    Stage("mel_log2", "u_log2", "log_valid", "log_ready", ("log_y",),
-          FE_CFG.n_mels, ("y[band] (UQ6.16)",),
-          _IO + (("in_m_i", "dec"),) + _OUT + (("out_y_o", "dec"),)),
-    Stage("mel_quant", "u_quant", "out_valid_o", "out_ready_i", ("out_feat_o",),
-          1, tuple(f"code[{b}]" for b in range(FE_CFG.n_mels)),
-          _IO + (("in_y_i", "dec"), ("band_q", "dec")) + _OUT + (("out_feat_o", "hex"),)),
-)
+# What a waveform group shows of each stage besides its ports: the state worth seeing.
+_STATE: dict[str, tuple[tuple[str, str], ...]] = {
+    "mel_framer": (("idx_q", "dec"), ("avail_q", "dec")),
+    "mel_window": (("idx_q", "dec"),),
+    "mel_fft": (("state_q", "dec"), ("stage_q", "dec"), ("cnt_q", "dec")),
+    "mel_split": (),
+    "mel_power": (),
+    "mel_filterbank": (("seg_q", "dec"),),
+    "mel_log2": (),
+    "mel_quant": (("band_q", "dec"),),
+}
+
+
+def _fmt(field) -> str:
+    return "hex" if field.count > 1 else ("sdec" if field.signed else "dec")
+
+
+def _probe(st: mel_stages.Stage) -> Probe:
+    ins = tuple((f"in_{f.port}_i", _fmt(f)) for f in st.inp.fields)
+    outs = tuple((f"out_{f.port}_o", _fmt(f)) for f in st.out.fields)
+    return Probe(st.block, st.inst, st.wire[0], st.wire[1], st.wire[2:], st.per_frame,
+                 st.out.labels, _IO + ins + _STATE[st.block] + _OUT + outs)
+
+
+FRONTEND: tuple[Probe, ...] = tuple(_probe(st) for st in mel_stages.stages(FE_CFG))
 STAGE_NAMES = tuple(s.name for s in FRONTEND)
 
 # The detector's parts (instances under u_top.u_detector) and their waveform rows.
@@ -136,63 +123,19 @@ LSTM: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
 LSTM_STEP = ("lstm_seq", "lstm_pe_array", "lstm_update")
 
 
-def _widths(stage: str) -> tuple[int, ...]:
-    c = FE_CFG
-    return {
-        "mel_framer": (c.sample_bits,), "mel_window": (c.fft_in_bits,),
-        "mel_fft": (c.fft_bits,), "mel_split": (c.fft_bits,),
-    }[stage]
-
-
 def decode(stage: str, raw: Sequence[int]) -> tuple[int, ...]:
-    """A link's raw field values as the stage's numbers (:attr:`Stage.labels` order)."""
-    if stage in ("mel_framer", "mel_window"):
-        return tuple(unpack(raw[0], _widths(stage)[0], 2))
-    if stage in ("mel_fft", "mel_split"):
-        bits = _widths(stage)[0]
-        return (int(raw[0]), *unpack(raw[1], bits, 2), *unpack(raw[2], bits, 2))
-    if stage == "mel_quant":
-        return tuple(unpack(raw[0], FE_CFG.code_bits, FE_CFG.n_mels, signed=False))
-    return tuple(int(v) for v in raw)
+    """A link's raw field values (port order) as the stage's numbers (labels order)."""
+    return mel_stages.stage(stage, FE_CFG).out.decode(raw)
 
 
 def encode(stage: str, item: Sequence[int]) -> tuple[int, ...]:
     """The inverse of :func:`decode` (a link's raw field values for given numbers)."""
-    if stage in ("mel_framer", "mel_window"):
-        return (pack(item, _widths(stage)[0]),)
-    if stage in ("mel_fft", "mel_split"):
-        bits = _widths(stage)[0]
-        return (int(item[0]), pack(item[1:3], bits), pack(item[3:5], bits))
-    if stage == "mel_quant":
-        return (pack(np.asarray(item, np.int64), FE_CFG.code_bits),)
-    return tuple(int(v) for v in item)
+    return tuple(mel_stages.stage(stage, FE_CFG).out.encode(item).values())
 
 
 def expected_items(samples: np.ndarray) -> dict[str, list[tuple[int, ...]]]:
     """The refmodel's output items of every front-end stage for one frame of 400 samples."""
-    x = np.asarray(samples, dtype=np.int64)
-    if x.shape != (FE_CFG.frame_len,):
-        raise ValueError(f"one frame is {FE_CFG.frame_len} samples, got shape {x.shape}")
-    n = FE_CFG.fft_points
-    v = window_stage(x[None, :].astype(np.int16), FE_CFG)
-    zr, zi = fft_stage(v, FE_CFG)
-    xr, xi = split_stage(zr, zi, FE_CFG)
-    p = power_stage(xr, xi, FE_CFG)
-    m = mel_stage(p, FE_CFG)
-    y = log2_stage(m, FE_CFG)
-    q = quantise_stage(y, FE_CFG)
-    v, zr, zi, xr, xi, p, m, y, q = (a[0].tolist() for a in (v, zr, zi, xr, xi, p, m, y, q))
-    ks = range(HALF)
-    return {
-        "mel_framer": [(int(x[2 * i]), int(x[2 * i + 1])) for i in range(FE_CFG.frame_len // 2)],
-        "mel_window": [(v[2 * i], v[2 * i + 1]) for i in range(FE_CFG.frame_len // 2)],
-        "mel_fft": [(k, zr[k], zi[k], zr[(n - k) % n], zi[(n - k) % n]) for k in ks],
-        "mel_split": [(k, xr[k], xi[k], xr[n - k], xi[n - k]) for k in ks],
-        "mel_power": [(k, p[k]) for k in ks],
-        "mel_filterbank": [(b,) for b in m],
-        "mel_log2": [(b,) for b in y],
-        "mel_quant": [tuple(q)],
-    }
+    return mel_stages.frame_items(samples, FE_CFG)
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,12 @@
-"""Shared scaffolding of the mel front-end block tests (tb/mel_*/test_*.py).
+"""Shared scaffolding of the stream block tests (``tb/<ip>/test_<ip>_<block>.py``).
 
-Every front-end stage is a valid/ready stream transformer with ``clk_i``, ``rst_ni``,
-``clear_i``, ``in_valid_i``/``in_ready_o`` and ``out_valid_o``/``out_ready_i``.  :func:`run_stream`
+A stream block is a valid/ready transformer with ``clk_i``, ``rst_ni``, ``clear_i``,
+``in_valid_i``/``in_ready_o`` and ``out_valid_o``/``out_ready_i``.  :func:`run_stream`
 drives a list of items through it with the shared driver and sink (seeded random input gaps
 and output stalls), waits for the expected number of outputs and checks nothing more comes.
 :func:`check_items` compares the outputs bit-exactly and in order, naming the item and field.
+:func:`run_stage` does both for a block of a stage table (``refmodel/<ip>/stages.py``): its
+ports and the encoding of every item come from the table, never from the test.
 """
 
 from __future__ import annotations
@@ -55,18 +57,38 @@ async def run_stream(dut, *, inputs: Sequence[Mapping[str, int]], in_map: Mappin
 
 
 def check_items(block: str, got: Sequence[Mapping[str, int]],
-                want: Sequence[Mapping[str, int]], *, per_frame: int = 0) -> None:
-    """Bit-exact, in-order comparison; the message names item (frame), field and values."""
+                want: Sequence[Mapping[str, int]], *, per_frame: int = 0, link=None) -> None:
+    """Bit-exact, in-order comparison; the message names item (frame), field and values
+    (with ``link``, a :class:`refmodel.link.Link`, the differing values by name)."""
     assert len(got) == len(want), (f"{block}: {len(got)} items out, {len(want)} expected; "
                                    f"rerun: {rerun_hint()}")
     for i, (g, w) in enumerate(zip(got, want, strict=True)):
         for field, wv in w.items():
             if g[field] != wv:
                 where = f"frame {i // per_frame} item {i % per_frame}" if per_frame else f"item {i}"
+                what = f"field {field}: expected {wv:#x} ({wv}), got {g[field]:#x} ({g[field]})"
+                if link is not None:
+                    pairs = zip(link.labels, link.decode(w), link.decode(g), strict=True)
+                    what = "; ".join(f"{lab} expected {e}, got {a}" for lab, e, a in pairs
+                                     if e != a)
                 raise AssertionError(
-                    f"{block} seed {cocotb.RANDOM_SEED}: {where} field {field}: expected "
-                    f"{wv:#x} ({wv}), got {g[field]:#x} ({g[field]}) (checked at "
+                    f"{block} seed {cocotb.RANDOM_SEED}: {where}: {what} (checked at "
                     f"{get_sim_time('ns')} ns); rerun: {rerun_hint()}")
+
+
+async def run_stage(dut, stage, *, inputs: Sequence[Sequence[int]],
+                    want: Sequence[Sequence[int]], profile: tuple[float, float],
+                    rng: np.random.Generator, cycles_per_item: int = 4,
+                    extra_cycles: int = 0) -> None:
+    """Send ``inputs`` (items of ``stage.inp``) through the block of ``stage`` and check its
+    outputs equal ``want`` (items of ``stage.out``), bit-exactly and in order."""
+    in_map = {p: getattr(dut, f"in_{p}_i") for p in stage.inp.ports}
+    out_map = {p: getattr(dut, f"out_{p}_o") for p in stage.out.ports}
+    words = [stage.out.encode(w) for w in want]
+    got = await run_stream(dut, inputs=[stage.inp.encode(i) for i in inputs], in_map=in_map,
+                           out_map=out_map, n_out=len(words), profile=profile, rng=rng,
+                           cycles_per_item=cycles_per_item, extra_cycles=extra_cycles)
+    check_items(stage.block, got, words, per_frame=stage.per_frame, link=stage.out)
 
 
 def make_frames(rng: np.random.Generator, n_random: int, frame_len: int = 400) -> np.ndarray:

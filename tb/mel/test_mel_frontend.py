@@ -33,6 +33,7 @@ from cocotb.utils import get_sim_time
 from refmodel import audio
 from refmodel.mel.config import DEFAULT as CFG
 from refmodel.mel.frontend import features
+from refmodel.mel.stages import FEATURES
 from tb.kit.runner import ROOT, run_block
 from tb.kit.stream import GapModel, StreamDriver, StreamSink
 from tb.kit.testkit import make_rng, record, rerun_hint, reset, start_clock
@@ -141,7 +142,7 @@ class FrontendTB:
                 assert item["frame"] == k, (
                     f"{name} seed {cocotb.RANDOM_SEED}: segment {si} vector {k}: frame index "
                     f"expected {k}, got {item['frame']} at {t} ns; rerun: {rerun_hint()}")
-                codes = [(item["feat"] >> (8 * b)) & 0xFF for b in range(CFG.n_mels)]
+                codes = list(FEATURES.decode(item))
                 for b, (g, w) in enumerate(zip(codes, want[k].tolist(), strict=True)):
                     assert g == w, (
                         f"{name} seed {cocotb.RANDOM_SEED}: segment {si} frame {k} band {b}: "

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from refmodel.mel.config import DEFAULT as CFG
-from refmodel.mel.log2 import log2_stage
-from tb.kit.blocktb import PROFILES, check_items, run_stream
+from refmodel.mel.stages import stage
+from tb.kit.blocktb import PROFILES, run_stage
 from tb.kit.runner import run_block
 from tb.kit.testkit import make_rng, record
 
@@ -30,10 +30,9 @@ async def log2_values(dut, profile):
         lo = 1 << e
         vals += rng.integers(lo, 2 * lo, PER_LENGTH, dtype=np.int64).tolist() if e else []
     m = np.array(vals, dtype=np.int64)
-    y = log2_stage(m, CFG)
-    got = await run_stream(dut, inputs=[{"m": int(v)} for v in m], in_map={"m": dut.in_m_i},
-                           out_map={"y": dut.out_y_o}, n_out=len(m), profile=profile, rng=rng)
-    check_items("mel_log2", got, [{"y": int(v)} for v in y])
+    st = stage("mel_log2")
+    await run_stage(dut, st, inputs=[(v,) for v in m], want=[(v,) for v in st.model(m)],
+                    profile=profile, rng=rng)
     record("mel_log2", vectors=len(m))
 
 

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from refmodel.mel.config import DEFAULT as CFG
-from refmodel.mel.power import power_stage
-from tb.kit.blocktb import PROFILES, check_items, run_stream
+from refmodel.mel.stages import stage
+from tb.kit.blocktb import PROFILES, run_stage
 from tb.kit.runner import run_block
-from tb.kit.testkit import make_rng, pack, record
+from tb.kit.testkit import make_rng, record
 
 COUNT = 1500
 
@@ -30,15 +30,11 @@ async def power_bins(dut, profile):
     mags = 1 << rng.integers(0, CFG.fft_bits - 1, (2, COUNT))
     xr = np.concatenate([xr, rng.integers(-mags[0], mags[0])])
     xi = np.concatenate([xi, rng.integers(-mags[1], mags[1])])
-    p = power_stage(xr, xi, CFG)
+    st = stage("mel_power")
     ks = np.arange(len(xr)) % CFG.n_bins
-    inputs = [{"k": int(k), "x": pack([r, i], CFG.fft_bits)}
-              for k, r, i in zip(ks, xr, xi, strict=True)]
-    want = [{"k": int(k), "p": int(v)} for k, v in zip(ks, p, strict=True)]
-    got = await run_stream(dut, inputs=inputs, in_map={"k": dut.in_k_i, "x": dut.in_x_i},
-                           out_map={"k": dut.out_k_o, "p": dut.out_p_o}, n_out=len(want),
-                           profile=profile, rng=rng)
-    check_items("mel_power", got, want)
+    want = list(zip(ks, st.model(xr, xi), strict=True))
+    await run_stage(dut, st, inputs=list(zip(ks, xr, xi, strict=True)), want=want,
+                    profile=profile, rng=rng)
     record("mel_power", vectors=len(want))
 
 

@@ -12,10 +12,10 @@ import pytest
 
 from refmodel.mel.config import DEFAULT as CFG
 from refmodel.mel.log2 import log2_stage
-from refmodel.mel.quant import quantise_stage
-from tb.kit.blocktb import PROFILES, check_items, run_stream
+from refmodel.mel.stages import stage
+from tb.kit.blocktb import PROFILES, run_stage
 from tb.kit.runner import run_block
-from tb.kit.testkit import make_rng, pack, record
+from tb.kit.testkit import make_rng, record
 
 FRAMES = 24
 
@@ -30,13 +30,10 @@ async def quant_frames(dut, profile):
     y[0] = np.linspace(19 << 16, 22 << 16, CFG.n_mels).astype(np.int64)
     y[1] = np.linspace(45 << 16, 49 << 16, CFG.n_mels).astype(np.int64)
     y[2, :4] = [0, 1, y_max, y_max - 1]
-    codes = quantise_stage(y, CFG)
-    inputs = [{"y": int(v)} for row in y for v in row]
-    want = [{"f": pack(row.astype(np.int64), 8)} for row in codes]
-    got = await run_stream(dut, inputs=inputs, in_map={"y": dut.in_y_i},
-                           out_map={"f": dut.out_feat_o}, n_out=len(want), profile=profile,
-                           rng=rng)
-    check_items("mel_quant", got, want)
+    st = stage("mel_quant")
+    want = st.all_items(st.model(y))
+    await run_stage(dut, st, inputs=[(v,) for row in y for v in row], want=want,
+                    profile=profile, rng=rng)
     record("mel_quant", vectors=len(want))
 
 
