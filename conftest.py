@@ -9,16 +9,15 @@ and ``make sim-one SIM=icarus SEED=1234 TESTS='<id>'`` reruns exactly it.
 from __future__ import annotations
 
 import os
-import secrets
 
 import pytest
 
-SIMULATORS = ("icarus", "verilator")
+from tb.kit.runner import DEFAULT_SIM, SIMULATORS, ConfigError, selected_seed, waves_requested
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addoption("--sim", default=os.environ.get("SIM", "verilator"),
-                     help="comma-separated simulators for sim tests (icarus, verilator)")
+    parser.addoption("--sim", default=os.environ.get("SIM", DEFAULT_SIM),
+                     help=f"comma-separated simulators for sim tests ({', '.join(SIMULATORS)})")
     parser.addoption("--nseeds", type=int, default=1,
                      help="seeds per sim test, counting up from SEED (random when unset)")
 
@@ -38,11 +37,12 @@ def pytest_configure(config: pytest.Config) -> None:
     n = config.getoption("--nseeds")
     if n < 1:
         raise pytest.UsageError(f"--nseeds={n} must be at least 1")
-    raw = os.environ.get("SEED", "")
+    _sims(config)  # a bad --sim/SIM, SEED or WAVES: one message, before any test starts
     try:
-        base = int(raw, 0) if raw else secrets.randbelow(2**31)
-    except ValueError:
-        raise pytest.UsageError(f"SEED={raw!r} is not an integer") from None
+        base = selected_seed(count=n)
+        waves_requested()
+    except ConfigError as e:
+        raise pytest.UsageError(str(e)) from None
     os.environ["SEED"] = str(base)
     config._melstm_seeds = [base + i for i in range(n)]
 

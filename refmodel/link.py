@@ -47,7 +47,8 @@ def unpack(word: int, bits: int, n: int, *, signed: bool = True) -> list[int]:
 class Field:
     """One port of a link: ``count`` values of ``bits`` bits (``labels`` names each value)."""
 
-    port: str  # the port name between the direction prefix and suffix: out_<port>_o
+    port: str  # the port's name without its direction suffix (and, in the front end's
+    #            stream links, without the in_/out_ prefix: out_<port>_o)
     bits: int
     labels: tuple[str, ...]
     signed: bool = True

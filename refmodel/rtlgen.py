@@ -88,12 +88,14 @@ def sv_rom(*, name: str, values: Sequence[int] | np.ndarray, width: int, purpose
 
 
 def sv_package(*, name: str, params: Mapping[str, tuple[int, str]], source: str,
-               purpose: str) -> str:
-    """A package of ``localparam int`` constants: ``{Name: (value, comment)}``."""
+               purpose: str, functions: str = "") -> str:
+    """A package of ``localparam int`` constants: ``{Name: (value, comment)}``, then
+    ``functions`` (SystemVerilog text: the package's derivations from module parameters)."""
     width = max(len(k) for k in params)
     lines = [f"  localparam int {k:<{width}} = {int(v)};  // {c}" for k, (v, c) in params.items()]
     return (HEADER.format(source=source) + f"// Purpose: {purpose}\n"
-            + f"package {name};\n" + "\n".join(lines) + f"\nendpackage : {name}\n")
+            + f"package {name};\n" + "\n".join(lines) + "\n" + functions
+            + f"endpackage : {name}\n")
 
 
 def gen_path(fname: str) -> str:
@@ -119,7 +121,7 @@ def _load_producers() -> None:
     # Stage modules register their tables on import.
     import importlib
 
-    for mod in ("refmodel.mel.rtl", "refmodel.lstm.rtl", "refmodel.chip.regs"):
+    for mod in ("refmodel.mel.rtl", "refmodel.lstm.rtl", "refmodel.chip.regs", "refmodel.blocks"):
         try:
             importlib.import_module(mod)
         except ModuleNotFoundError as e:

@@ -1,6 +1,7 @@
 # Every RTL source in compile order (packages first). Used by the runner and make lint.
 # Paths are relative to rtl/.
-# ---- shared primitives
+# ---- shared primitives (package first)
+prim/prim_util_pkg.sv
 prim/prim_stream_check.sv
 prim/prim_fifo.sv
 prim/prim_round_sat.sv

@@ -15,7 +15,7 @@ Public entry points:
     :func:`lstm_step`      one bit-accurate step with every intermediate value
     :func:`detect`         per-window index, score, flag (float and integer)
     :func:`detect_table`, :func:`plot_timeline`   for the command line and the plot
-    :func:`bench_fixed`    speed of the bit-accurate model on a long clip
+Its speed: ``python -m refmodel.bench detector`` (``make bench-refmodel``).
 
 Per-unit functions (one per RTL block) live in ``refmodel.lstm.pe_array``,
 ``refmodel.lstm.act``, ``refmodel.lstm.cell`` and ``refmodel.lstm.head``; the whole-clip model
@@ -24,18 +24,16 @@ here calls exactly those functions, so a mismatch can be bisected unit by unit.
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
-from refmodel.lstm.act import gate_activations
-from refmodel.lstm.cell import cell_update
 from refmodel.lstm.config import DetectorConfig
 from refmodel.lstm.head import flag_compare, head_acc, head_logit, head_score, threshold_to_int
-from refmodel.lstm.pe_array import bias_acc, codes_to_x, gate_acc, preact_from_acc
+from refmodel.lstm.pe_array import bias_acc, codes_to_x, gate_acc
+from refmodel.lstm.update import update_state
 from refmodel.lstm.weights import GATE_NAMES, DetectorWeights
 
 __all__ = [
@@ -45,7 +43,6 @@ __all__ = [
     "DetectorWeights",
     "FixedRun",
     "StepTrace",
-    "bench_fixed",
     "detect",
     "detect_table",
     "lstm_step",
@@ -162,23 +159,21 @@ class StepTrace:
 
 def lstm_step(x_int: npt.ArrayLike, h: npt.ArrayLike, c: npt.ArrayLike,
               weights: DetectorWeights) -> StepTrace:
-    """One bit-accurate LSTM step through the per-unit functions.
+    """One bit-accurate LSTM step through the block functions: the PE array
+    (``pe_array.gate_acc``), then the update unit (``update.update_state``).
 
     Args:
-        x_int: int (..., 32) step input ``q - 128`` (use ``lstm_pe_array.codes_to_x``).
+        x_int: int (..., 32) step input ``q - 128`` (use ``pe_array.codes_to_x``).
         h: int (..., H) previous hidden state (Q0.(h_bits-1)).
-        c: int (..., H) previous cell state (act_frac fraction bits).
+        c: int (..., H) previous cell state (Q8.16, ``c_frac`` fraction bits).
         weights: the detector weights.
 
     Returns:
         a :class:`StepTrace` with every intermediate integer value.
     """
-    cfg = weights.config
     acc = gate_acc(x_int, h, weights)
-    z = preact_from_acc(acc, cfg)
-    act = gate_activations(z, cfg)
-    c_new, t, h_new = cell_update(act, c, cfg)
-    return StepTrace(acc=acc, z=z, act=act, c=c_new, tanh_c=t, h=h_new)
+    u = update_state(acc, c, weights.config)
+    return StepTrace(acc=acc, z=u.z, act=u.act, c=u.c, tanh_c=u.tanh_c, h=u.h)
 
 
 @dataclass(frozen=True)
@@ -256,14 +251,13 @@ def run_fixed(codes: npt.NDArray[np.uint8], weights: DetectorWeights,
         a_all = np.zeros((nw, window, cfg.gates), dtype=np.int64)
     for t in range(window if nw else 0):
         acc = acc_in[t] + _mac(h, weights.w_hh_q, cfg)
-        z = preact_from_acc(acc, cfg)
-        act = gate_activations(z, cfg)
-        c, _, h = cell_update(act, c, cfg)
+        step = update_state(acc, c, cfg)  # the lstm_update block
+        c, h = step.c, step.h
         if trace:
             h_all[:, t] = h
             c_all[:, t] = c
-            z_all[:, t] = z
-            a_all[:, t] = act
+            z_all[:, t] = step.z
+            a_all[:, t] = step.act
     return FixedRun(
         score_int=head_score(h, weights),
         logit=head_logit(h, weights),
@@ -293,23 +287,28 @@ def scores_fixed(codes: npt.NDArray[np.uint8], weights: DetectorWeights,
 # ---------------------------------------------------------------------- detections
 @dataclass(frozen=True)
 class Detection:
-    """One window's detection.
+    """One window's detection: the record the model predicts and the chip's test bench observes.
+
+    Equality compares what the chip reports on its detection port (``det_window_o``,
+    ``det_score_o``, ``det_flag_o``): ``index``, ``score_int`` and ``flag``.  The other fields
+    are what the model also knows (``None`` when unknown, e.g. a detection read off the port)
+    and never compare.
 
     Attributes:
-        index: window index j (frames ``[window*j, window*j + window)``).
+        index: window index j since the last reset (frames ``[window*j, window*j + window)``).
+        score_int: score code, UQ0.16.
+        flag: ``score_int >= threshold_int``.
         start_frame: first frame of the window.
         score: float score of the bit-accurate model (``score_int / 2**16``).
-        score_int: score code, UQ0.16.
-        threshold_int: threshold register value, UQ1.16.
-        flag: ``score_int >= threshold_int``.
+        threshold_int: the threshold register value it was compared with, UQ1.16.
     """
 
     index: int
-    start_frame: int
-    score: float
     score_int: int
-    threshold_int: int
     flag: bool
+    start_frame: int | None = field(default=None, compare=False)
+    score: float | None = field(default=None, compare=False)
+    threshold_int: int | None = field(default=None, compare=False)
 
 
 def detect(codes: npt.NDArray[np.uint8], weights: DetectorWeights, threshold: float,
@@ -373,28 +372,3 @@ def plot_timeline(ax: Any, detections: list[Detection], threshold: float,
             ax.axvspan(t0, t1, color="tab:orange", alpha=0.3, linewidth=0)
         ax.hlines(d.score, t0, t1, color="tab:blue", linewidth=2.0)
     ax.set_xlabel("time (s)")
-
-
-# ---------------------------------------------------------------------- benchmark
-def bench_fixed(n_frames: int = 60000, hidden: int = 32, seed: int = 0,
-                repeats: int = 3) -> dict[str, float]:
-    """Time the bit-accurate model on ``n_frames`` random feature frames (10 ms each).
-
-    Run with ``OPENBLAS_NUM_THREADS=1`` (or equivalent) in the environment for a one-core
-    figure.  Returns ``{"frames", "windows", "seconds", "realtime"}`` with the best of
-    ``repeats`` wall times and audio seconds per wall second.
-    """
-    rng = np.random.default_rng(seed)
-    codes = rng.integers(0, 256, size=(n_frames, 32), dtype=np.uint8)
-    weights = DetectorWeights.random(seed, hidden=hidden)
-    best = float("inf")
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        run_fixed(codes, weights)
-        best = min(best, time.perf_counter() - t0)
-    return {
-        "frames": float(n_frames),
-        "windows": float(n_frames // weights.config.window),
-        "seconds": best,
-        "realtime": n_frames * 0.01 / best,
-    }

@@ -36,6 +36,8 @@ from refmodel.lstm.act import act_table
 from refmodel.lstm.config import DetectorConfig
 from refmodel.lstm.weights import GATE_NAMES, DetectorWeights
 
+GATES = 4  # gate rows per unit (i, f, g, o): a pass of P rows covers P/4 units
+
 KIND_W, KIND_B, KIND_WOUT, KIND_BOUT = 0, 1, 2, 3
 KIND_NAMES = ("w", "b", "w_out", "b_out")
 

@@ -33,7 +33,15 @@ from refmodel.chip import regs
 from refmodel.fixed import to_signed, to_unsigned
 from refmodel.lstm.act import act_table
 from refmodel.lstm.config import DetectorConfig
-from refmodel.lstm.mem import KIND_B, KIND_BOUT, KIND_W, KIND_WOUT, check_lanes, layout
+from refmodel.lstm.mem import (
+    GATES,
+    KIND_B,
+    KIND_BOUT,
+    KIND_W,
+    KIND_WOUT,
+    check_lanes,
+    layout,
+)
 from refmodel.lstm.weights import DetectorWeights
 
 SOURCE = "refmodel/lstm/rtl.py"
@@ -89,13 +97,27 @@ def package_params(config: DetectorConfig | None = None) -> dict[str, tuple[int,
     return out
 
 
+# The sizes that depend on the module parameters H and P (refmodel.lstm.mem.check_lanes and
+# the memory layout of docs/fixed_point_detector.md section 8), computed once for every module.
+PACKAGE_FUNCTIONS = f"""\
+  // PE-array passes per LSTM step: {GATES} gate rows per unit, `lanes` rows per pass.
+  function automatic int unsigned n_pass(int unsigned hidden, int unsigned lanes);
+    return {GATES} * hidden / lanes;
+  endfunction
+  // Words of one lane's weight RAM: a column of [W_ih | W_hh] per pass.
+  function automatic int unsigned w_depth(int unsigned hidden, int unsigned lanes);
+    return n_pass(hidden, lanes) * (Inputs + hidden);
+  endfunction
+"""
+
+
 @rtlgen.register
 def _generated() -> dict[str, str]:
     cfg = DetectorConfig()
     pkg = rtlgen.sv_package(name="lstm_pkg", params=package_params(cfg), source=SOURCE,
                             purpose="fixed-point widths, shifts and table sizes of the LSTM "
                                     "detector (DetectorConfig; H, P, window are module "
-                                    "parameters)")
+                                    "parameters)", functions=PACKAGE_FUNCTIONS)
     rom = rtlgen.sv_rom(name="lstm_act_rom", values=act_table(cfg), width=cfg.act_out_bits,
                         purpose=f"sigmoid knots T[k] = sigmoid(k*2^{cfg.act_range_log2}/"
                                 f"{cfg.act_segments}) for the activation unit lstm_act",

@@ -1,4 +1,5 @@
-"""Per-unit tests of the bit-accurate LSTM detector (PE array, activation, cell, head).
+"""Per-unit tests of the bit-accurate LSTM detector (PE array, activation, cell, update, head)
+and of its stage table (``refmodel.lstm.stages``).
 
 Expected values come from independent formulas (Python integers, ``fractions.Fraction``,
 ``math``), never from the model itself.
@@ -7,7 +8,9 @@ Expected values come from independent formulas (Python integers, ``fractions.Fra
 from __future__ import annotations
 
 import math
+import re
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,7 +27,11 @@ from refmodel.lstm.cell import cell_state, cell_update, hidden_state, tanh_input
 from refmodel.lstm.config import DetectorConfig
 from refmodel.lstm.detector import DetectorWeights, lstm_step, run_fixed
 from refmodel.lstm.head import flag_compare, head_logit, head_score, threshold_to_int
+from refmodel.lstm.mem import locate
 from refmodel.lstm.pe_array import codes_to_x, gate_acc, gate_preact
+from refmodel.lstm.rtl import package_params
+from refmodel.lstm.stages import dims, stage, stages
+from refmodel.lstm.update import from_passes, pass_rows, to_passes, update_state
 
 CFG = DetectorConfig()
 Z_ALL = np.arange(-(1 << 15), 1 << 15, dtype=np.int64)  # every Q4.11 pre-activation
@@ -193,6 +200,56 @@ def test_cell_update_composes_the_units() -> None:
     assert np.array_equal(hn, hidden_state(act[:, 3 * h:], t, CFG))
 
 
+# ------------------------------------------------------------------ update
+def test_update_state_against_python_ints() -> None:
+    h = 16
+    cfg = DetectorConfig(hidden=h)
+    rng = np.random.default_rng(9)
+    acc = rng.integers(-(1 << 26), 1 << 26, (2, 4 * h))
+    acc[0, :6] = [-(1 << 31), (1 << 31) - 1, 256, -256, (32767 << 9) + 255, -(32768 << 9) - 1]
+    c_prev = rng.integers(-(8 << 16), 8 << 16, (2, h))
+    for first in (False, True):
+        u = update_state(acc, c_prev, cfg, first_step=first)
+        for b in range(2):
+            z = [max(-32768, min(32767, (int(a) + 256) >> 9)) for a in acc[b]]
+            assert u.z[b].tolist() == z
+            for j in range(h):
+                i, f, o = (int(sigmoid_unit(z[k * h + j], cfg)) for k in (0, 1, 3))
+                g = int(tanh_unit(z[2 * h + j], cfg))
+                cp = 0 if first else int(c_prev[b, j])
+                real = Fraction(f * cp, 1 << 32) + Fraction(i * g, 1 << 31)
+                c = max(-(1 << 24), min((1 << 24) - 1, _round_half_up(real * (1 << 16))))
+                t = int(tanh_unit(max(-32768, min(32767, _round_half_up(Fraction(c, 32)))), cfg))
+                assert (int(u.c[b, j]), int(u.tanh_c[b, j])) == (c, t), (first, b, j)
+                assert int(u.h[b, j]) == _round_half_up(Fraction(o * t, 1 << 16)), (first, b, j)
+    with pytest.raises(ValueError, match="4H"):
+        update_state(acc[:, :-1], c_prev, cfg)
+
+
+@pytest.mark.parametrize("lanes", [4, 8, 16])
+def test_pass_rows_are_the_memory_layout(lanes: int) -> None:
+    rows = pass_rows(lanes, CFG)
+    assert rows.shape == (CFG.gates // lanes, lanes)
+    for gate in range(4):
+        for unit in range(CFG.hidden):
+            lane, k = locate(gate, unit, -1, lanes, CFG)  # bias RAM address = pass
+            assert rows[k, lane] == gate * CFG.hidden + unit
+    x = np.random.default_rng(10).integers(-(1 << 31), 1 << 31, (3, CFG.gates))
+    assert np.array_equal(to_passes(x, lanes, CFG)[1, 2], x[1, rows[2]])
+    assert np.array_equal(from_passes(to_passes(x, lanes, CFG), CFG), x)
+
+
+def test_lstm_step_is_pe_array_then_update() -> None:
+    w = DetectorWeights.random(11, hidden=16)
+    rng = np.random.default_rng(11)
+    x = codes_to_x(rng.integers(0, 256, 32), w.config)
+    h, c = rng.integers(-32768, 32768, 16), rng.integers(-(1 << 18), 1 << 18, 16)
+    st = lstm_step(x, h, c, w)
+    u = update_state(gate_acc(x, h, w), c, w.config)
+    for name in ("z", "act", "c", "tanh_c", "h"):
+        assert np.array_equal(getattr(st, name), getattr(u, name)), name
+
+
 # ------------------------------------------------------------------ head
 def test_head_against_python_ints() -> None:
     w = DetectorWeights.random(7, hidden=16)
@@ -239,3 +296,84 @@ def test_run_fixed_trace_equals_unit_steps(hidden: int) -> None:
             assert np.array_equal(st.h, run.h[j, t])
             h, c = st.h, st.c
         assert int(head_score(h, w)) == int(run.score_int[j])
+
+
+# ------------------------------------------------------------------ stage table
+ROOT = Path(__file__).resolve().parents[2]
+_PORT = re.compile(r"\b(input|output)\s+logic\s+(?:signed\s+)?(?:\[([^\]]+):0\]\s+)?(\w+)")
+
+
+def _rtl_ports(block: str, env: dict[str, int]) -> dict[str, int]:
+    """{port: width} of rtl/lstm/<block>.sv, widths evaluated with the package and H/P."""
+    text = (ROOT / "rtl" / "lstm" / f"{block}.sv").read_text()
+    return {m[3]: (eval(m[2], {"__builtins__": {}}, env) + 1 if m[2] else 1)  # noqa: S307
+            for m in _PORT.finditer(text)}
+
+
+@pytest.mark.parametrize("hidden,lanes", [(16, 4), (32, 8), (64, 16), (16, 16)])
+def test_stage_table_widths_are_the_rtl_port_widths(hidden: int, lanes: int) -> None:
+    d = dims(hidden, lanes)
+    env = {k: v for k, (v, _) in package_params(CFG).items()}
+    env.update(Hidden=hidden, Lanes=lanes, NPass=d.passes, WAddrW=d.w_addr_bits,
+               PassW=d.pass_bits, TagW=d.pass_bits)
+    n = 0
+    for st in stages(hidden, lanes):
+        ports = _rtl_ports(st.block, env)
+        for side in (st.inputs, st.outputs):
+            for link in side.values():
+                for f in link.fields:
+                    name = st.port_name(f)
+                    assert name in ports, f"{st.block} has no port {name}"
+                    assert ports[name] == f.width, (st.block, name, ports[name], f.width)
+                    assert st.field(name).bits == f.bits
+                    n += 1
+    assert n > 50
+
+
+def test_stage_table_follows_the_finding_rule() -> None:
+    table = stages(32, 8)
+    assert [s.block for s in table] == ["lstm_seq", "lstm_mem", "lstm_pe_array", "lstm_act",
+                                        "lstm_cell", "lstm_update", "lstm_head", "lstm_detector"]
+    assert {p.stem for p in (ROOT / "rtl" / "lstm").glob("lstm_*.sv")} == {s.block for s in table}
+    top = (ROOT / "rtl" / "lstm" / "lstm_detector.sv").read_text()
+    for st in table:
+        assert (ROOT / "tb" / "lstm" / f"test_{st.block}.py").is_file(), st.block
+        if st.model is None:
+            assert st.note, f"{st.block}: a control block says what it does"
+            assert not (ROOT / "refmodel" / "lstm" / f"{st.name}.py").exists()
+        else:
+            assert st.model.__module__ == f"refmodel.lstm.{st.name}", st.block
+        for path in (st.inst, *st.other_insts):
+            if not path:
+                continue
+            parent, _, inst = path.rpartition(".")
+            text = top if not parent else (ROOT / "rtl" / "lstm" / (
+                next(s.block for s in table if s.inst == parent) + ".sv")).read_text()
+            assert re.search(rf"\b{st.block}\b(\s*#\([^;]*?\))?\s+{inst}\s*\(", text), path
+
+
+def test_stage_table_link_words() -> None:
+    st = stage("lstm_update", 16, 4)
+    h, c = st.field("h_o"), st.field("c_o")
+    assert (h.count, h.bits, c.count, c.bits) == (16, CFG.h_bits, 16, CFG.c_bits)
+    vals = [-(1 << 24), (1 << 24) - 1] + [0] * 14
+    word = c.encode(vals)
+    assert word == ((1 << 24) | (((1 << 24) - 1) << 25))  # value k at bits [25k+24 : 25k]
+    assert c.decode(word) == tuple(vals)
+    assert stage("lstm_pe_array", 16, 4).field("res_tag_o").bits == 4  # 4H/P = 16 passes
+    assert stage("lstm_pe_array", 16, 16).field("res_tag_o").bits == 2
+    assert stage("lstm_seq", 64, 4).field("w_raddr_o").bits == 13  # 64 * 96 words
+    assert stages(16, 4) is stages(16, 4, DetectorConfig(hidden=32))  # cached, H replaced
+    for s in stages(16, 4):
+        assert not set(s.inputs) & set(s.outputs), f"{s.block}: an interface name twice"
+    pe = stage("lstm_pe_array", 16, 4)
+    item = (9, -(1 << 31), (1 << 31) - 1, -1, 5)
+    words = pe.encode("res", item)
+    assert words == {"res_tag_o": 9, "res_o": (1 << 31) | ((1 << 31) - 1) << 32
+                     | ((1 << 32) - 1) << 64 | 5 << 96}
+    assert pe.decode("res", words) == item
+    assert pe.signals("mac") == ("mac_first_i", "mac_last_i", "mac_tag_i", "w_i", "b_i", "v_i")
+    with pytest.raises(KeyError, match="lstm_update"):
+        st.field("h_i")
+    with pytest.raises(ValueError, match="multiple of 4"):
+        stages(16, 2)

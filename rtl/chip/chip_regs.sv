@@ -11,9 +11,7 @@
 // Latency: 1 cycle request to response; CTRL.SOFT_RESET gives a one-cycle clear_o pulse.
 module chip_regs
   import chip_reg_pkg::*;
-#(
-  parameter int WlAddrW = 16  // weight load address width (WLOAD_ADDR.ADDR)
-) (
+(
   input  logic                clk_i,            // clock
   input  logic                rst_ni,           // asynchronous reset, active low
   // configuration port
@@ -29,7 +27,7 @@ module chip_regs
   output logic                clear_o,          // soft reset pulse (one cycle)
   output logic [ThresholdValueW-1:0] threshold_o,  // THRESHOLD, UQ1.16
   output logic                wl_valid_o,       // weight write to the detector
-  output logic [WlAddrW-1:0]  wl_addr_o,        // weight word address
+  output logic [WloadAddrAddrW-1:0] wl_addr_o,  // weight word address (WLOAD_ADDR.ADDR)
   output logic [WloadDataDataW-1:0] wl_data_o,  // weight word
   input  logic                wl_err_i,         // detector refused last cycle's wl write
   // status and events from the datapath
@@ -65,7 +63,7 @@ module chip_regs
   logic                       enable_q, enable_d;
   logic                       clear_q, clear_d;
   logic [ThresholdValueW-1:0] thr_q, thr_d;
-  logic [WlAddrW-1:0]         waddr_q, waddr_d;
+  logic [WloadAddrAddrW-1:0]  waddr_q, waddr_d;
   logic [31:0]                frames_q, frames_d, windows_q, windows_d, errors_q, errors_d;
   logic [NumCauses-1:0]       cause_q, cause_d;
   logic [LastDetScoreW-1:0]   last_score_q, last_score_d;
@@ -112,8 +110,8 @@ module chip_regs
       clear_d  = reg_wdata_i[CtrlSoftResetLsb];
     end
     if (wr && hit_thr) thr_d = reg_wdata_i[ThresholdValueLsb +: ThresholdValueW];
-    if (wr && hit_waddr) waddr_d = reg_wdata_i[WlAddrW-1:0];
-    if (wl_valid_o) waddr_d = waddr_q + WlAddrW'(1);
+    if (wr && hit_waddr) waddr_d = reg_wdata_i[WloadAddrAddrW-1:0];
+    if (wl_valid_o) waddr_d = waddr_q + WloadAddrAddrW'(1);
     if (wr && hit_cause) cause_d = (cause_q & ~reg_wdata_i[NumCauses-1:0]) | new_cause;
     if (clear_q) begin
       // The soft reset restarts the datapath's counters; configuration stays.
@@ -137,7 +135,7 @@ module chip_regs
           rdata_d[StatusErrorLsb]        = |cause_q;
         end
         hit_thr:     rdata_d[ThresholdValueLsb +: ThresholdValueW] = thr_q;
-        hit_waddr:   rdata_d[WlAddrW-1:0] = waddr_q;
+        hit_waddr:   rdata_d[WloadAddrAddrW-1:0] = waddr_q;
         hit_frames:  rdata_d = frames_q;
         hit_windows: rdata_d = windows_q;
         hit_errors:  rdata_d = errors_q;
@@ -198,9 +196,6 @@ module chip_regs
     begin
       $fatal(1, "chip_regs: X on the configuration request");
     end
-  end
-  initial begin : p_param_check
-    if (WlAddrW < 1 || WlAddrW > WloadAddrAddrW) $fatal(1, "chip_regs: WlAddrW=%0d", WlAddrW);
   end
 `endif
 endmodule

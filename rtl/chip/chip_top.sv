@@ -93,7 +93,7 @@ module chip_top
   assign tap_feat_o  = fe_feat;
   assign det_irq_o   = det_valid_o && det_ready_i && det_flag_o;
 
-  chip_regs #(.WlAddrW(WloadAddrAddrW)) u_regs (
+  chip_regs u_regs (
     .clk_i           (clk_i),
     .rst_ni          (rst_ni),
     .reg_req_i       (reg_req_i),

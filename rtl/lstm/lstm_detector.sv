@@ -39,10 +39,10 @@ module lstm_detector
   output logic [ScoreBits-1:0]        det_score_o,      // score, UQ0.16
   output logic                        det_flag_o        // score >= threshold
 );
-  localparam int NPass  = 4 * Hidden / Lanes;
-  localparam int WDepth = NPass * (Inputs + Hidden);
-  localparam int WAddrW = $clog2(WDepth);
-  localparam int PassW  = (NPass > 1) ? $clog2(NPass) : 1;
+  // Widths of the links between the sub-blocks (each sub-block derives its own the same way).
+  localparam int NPass  = n_pass(Hidden, Lanes);                           // passes per step
+  localparam int WAddrW = prim_util_pkg::idx_width(w_depth(Hidden, Lanes));  // lane RAM address
+  localparam int PassW  = prim_util_pkg::idx_width(NPass);                     // pass index width
 
   logic                       rd_en;
   logic [WAddrW-1:0]          w_raddr;
@@ -124,7 +124,7 @@ module lstm_detector
     .res_o      (res)
   );
 
-  lstm_update #(.Hidden(Hidden), .Lanes(Lanes), .TagW(PassW)) u_update (
+  lstm_update #(.Hidden(Hidden), .Lanes(Lanes)) u_update (
     .clk_i       (clk_i),
     .rst_ni      (rst_ni),
     .clear_i     (clear_i),

@@ -29,7 +29,7 @@ module lstm_head
   output logic [ScoreBits-1:0]         det_score_o,   // score, UQ0.16
   output logic                         det_flag_o     // score >= threshold
 );
-  localparam int UnitW = $clog2(Hidden);
+  localparam int UnitW = prim_util_pkg::idx_width(Hidden);
   localparam int ProdW = WoutBits + HBits;
 
   logic                        run_q, run_d, fin_q, fin_d, out_q, out_d;

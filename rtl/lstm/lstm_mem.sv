@@ -19,11 +19,11 @@ module lstm_mem
 #(
   parameter int Hidden = 32,  // H
   parameter int Lanes  = 8,   // P, divides 4H
-  // derived, not to be overridden
-  parameter int NPass  = 4 * Hidden / Lanes,           // passes per step, bias RAM depth
-  parameter int WDepth = NPass * (Inputs + Hidden),    // per-lane weight RAM depth
-  parameter int WAddrW = $clog2(WDepth),
-  parameter int PassW  = (NPass > 1) ? $clog2(NPass) : 1
+  // derived from H and P (localparams: not overridable)
+  localparam int NPass  = n_pass(Hidden, Lanes),             // passes per step, bias RAM depth
+  localparam int WDepth = w_depth(Hidden, Lanes),            // per-lane weight RAM depth
+  localparam int WAddrW = prim_util_pkg::idx_width(WDepth),  // weight RAM address width
+  localparam int PassW  = prim_util_pkg::idx_width(NPass)    // bias RAM address width
 ) (
   input  logic                      clk_i,       // clock
   input  logic                      rst_ni,      // asynchronous reset, active low
@@ -42,14 +42,15 @@ module lstm_mem
 );
   localparam int Gates     = 4 * Hidden;
   localparam int Cols      = Inputs + Hidden;
+  // Gates and Lanes are powers of two: the address decode divides by shifting.
   localparam int GatesLog2 = $clog2(Gates);
   localparam int LanesLog2 = $clog2(Lanes);
   localparam int NW        = Gates * Cols;
   localparam int BBase     = NW;
   localparam int WoutBase  = BBase + Gates;
   localparam int BoutAddr  = WoutBase + Hidden;
-  localparam int LaneW     = (Lanes > 1) ? LanesLog2 : 1;
-  localparam int UnitW     = $clog2(Hidden);
+  localparam int LaneW     = prim_util_pkg::idx_width(Lanes);
+  localparam int UnitW     = prim_util_pkg::idx_width(Hidden);
 
   logic                  in_w, in_b, in_wout, in_bout, ok;
   logic [GatesLog2-1:0]  r_hw;        // hardware row 4*unit + gate
@@ -74,34 +75,38 @@ module lstm_mem
     wl_err_d = wl_valid_i && (wl_lock_i || !(in_w || in_b || in_wout || in_bout));
   end
 
-  // Storage: one weight RAM and one bias RAM per lane, the head weights one register per unit.
-  // Each memory has a single write process (its write enable is rare: only while weights
-  // load), so an event-driven simulator does no per-lane or per-unit work on other cycles.
-  logic [WBits-1:0]    wram_q [Lanes][WDepth];
-  logic [BBits-1:0]    bram_q [Lanes][NPass];
+  // Storage: per lane, one weight RAM and one bias RAM, each its own array so that each is
+  // inferred as a single-port RAM (load-port write, registered read), one SRAM macro per lane
+  // and kind; the head weights one register per unit (wout_o shows all of them at once).
   logic [WoutBits-1:0] wout_q [Hidden];
 
-  always_ff @(posedge clk_i) begin
-    if (ok && in_w) wram_q[lane][w_waddr] <= wl_data_i[WBits-1:0];
-  end
-  always_ff @(posedge clk_i) begin
-    if (ok && in_b) bram_q[lane][b_waddr] <= wl_data_i[BBits-1:0];
-  end
-  always_ff @(posedge clk_i) begin
-    if (ok && in_wout) wout_q[unit] <= wl_data_i[WoutBits-1:0];
-  end
-
   for (genvar p = 0; p < Lanes; p++) begin : gen_lane
+    logic [WBits-1:0] wram_q [WDepth];  // no reset: loaded after reset
+    logic [BBits-1:0] bram_q [NPass];   // no reset: loaded after reset
+    logic             we;               // this lane is the load port's target
     logic [WBits-1:0] w_rdata_q;
     logic [BBits-1:0] b_rdata_q;
+
+    assign we = ok && (lane == LaneW'(p));
+
+    // One write process per lane for both RAMs (the write enable is rare: only while weights
+    // load).
+    always_ff @(posedge clk_i) begin
+      if (we && in_w) wram_q[w_waddr] <= wl_data_i[WBits-1:0];
+      if (we && in_b) bram_q[b_waddr] <= wl_data_i[BBits-1:0];
+    end
     always_ff @(posedge clk_i) begin
       if (rd_en_i) begin
-        w_rdata_q <= wram_q[p][w_raddr_i];
-        b_rdata_q <= bram_q[p][b_raddr_i];
+        w_rdata_q <= wram_q[w_raddr_i];
+        b_rdata_q <= bram_q[b_raddr_i];
       end
     end
     assign w_rdata_o[p*WBits +: WBits] = w_rdata_q;
     assign b_rdata_o[p*BBits +: BBits] = b_rdata_q;
+  end
+
+  always_ff @(posedge clk_i) begin
+    if (ok && in_wout) wout_q[unit] <= wl_data_i[WoutBits-1:0];
   end
 
   for (genvar u = 0; u < Hidden; u++) begin : gen_wout

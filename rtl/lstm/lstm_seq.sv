@@ -18,11 +18,10 @@ module lstm_seq
   parameter int Hidden = 32,   // H
   parameter int Lanes  = 8,    // P
   parameter int Window = 198,  // steps per window
-  // derived, not to be overridden
-  parameter int NPass  = 4 * Hidden / Lanes,
-  parameter int WDepth = NPass * (Inputs + Hidden),
-  parameter int WAddrW = $clog2(WDepth),
-  parameter int PassW  = (NPass > 1) ? $clog2(NPass) : 1
+  // derived from H and P (localparams: not overridable), as in lstm_mem
+  localparam int NPass  = n_pass(Hidden, Lanes),                           // passes per step
+  localparam int WAddrW = prim_util_pkg::idx_width(w_depth(Hidden, Lanes)),  // lane RAM address
+  localparam int PassW  = prim_util_pkg::idx_width(NPass)                      // pass index width
 ) (
   input  logic                        clk_i,            // clock
   input  logic                        rst_ni,           // asynchronous reset, active low
@@ -50,8 +49,8 @@ module lstm_seq
   output logic                        window_active_o   // a window is part-way
 );
   localparam int Cols   = Inputs + Hidden;
-  localparam int ColW   = $clog2(Cols);
-  localparam int FrameW = (Window > 1) ? $clog2(Window) : 1;
+  localparam int ColW   = prim_util_pkg::idx_width(Cols);
+  localparam int FrameW = prim_util_pkg::idx_width(Window);
 
   typedef enum logic [2:0] {StIdle, StRun, StDrain, StHead, StHeadRun} state_e;
 

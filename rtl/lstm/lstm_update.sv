@@ -18,7 +18,8 @@ module lstm_update
 #(
   parameter int Hidden = 32,  // H
   parameter int Lanes  = 8,   // P, a multiple of 4 dividing 4H
-  parameter int TagW   = 4    // pass index width
+  // derived from H and P (localparam: not overridable), as in lstm_seq
+  localparam int TagW  = prim_util_pkg::idx_width(n_pass(Hidden, Lanes))  // pass index width
 ) (
   input  logic                     clk_i,         // clock
   input  logic                     rst_ni,        // asynchronous reset, active low
@@ -33,9 +34,9 @@ module lstm_update
   output logic [Hidden*CBits-1:0]  c_o            // cell state, Q8.16
 );
   localparam int UnitsPerPass = Lanes / 4;
-  localparam int UuW   = (UnitsPerPass > 1) ? $clog2(UnitsPerPass) : 1;
-  localparam int UnitW = $clog2(Hidden);
-  localparam int LaneW = $clog2(Lanes);
+  localparam int UuW   = prim_util_pkg::idx_width(UnitsPerPass);
+  localparam int UnitW = prim_util_pkg::idx_width(Hidden);
+  localparam int LaneW = prim_util_pkg::idx_width(Lanes);
   localparam int PhLast = 4;
 
   logic            run_q, run_d;

@@ -1,4 +1,4 @@
-// Purpose: 256-point complex radix-2 DIT FFT of the mel front end (refmodel fe_fft.fft_stage):
+// Purpose: 256-point complex radix-2 DIT FFT of the mel front end (refmodel mel/fft.py fft_stage):
 // loads one frame of windowed pairs, runs FftStages in-place stages with one butterfly unit,
 // then reads out the (Z[k], Z[(FftPoints-k) mod FftPoints]) pairs the real split needs.
 //
@@ -37,12 +37,12 @@ module mel_fft
   localparam int HalfN  = FftPoints / 2;
   localparam int BW     = AW - 1;                     // bank address width
   localparam int WordW  = 2 * FftBits;
-  localparam int StW    = $clog2(FftStages);
+  localparam int StW    = prim_util_pkg::idx_width(FftStages);
   localparam int CntW   = AW;                          // butterfly counter 0..HalfN + 1
   localparam int ProdW  = FftBits + TwiddleBits;       // one product, exact
   localparam int SumW   = ProdW + 2;                   // (a << TwiddleFrac) +/- (p1 +/- p2)
-  localparam int IdxW   = $clog2(FramePairs);
-  localparam int TwShW  = $clog2(AW + 1);               // twiddle index shift 0..AW
+  localparam int IdxW   = prim_util_pkg::idx_width(FramePairs);
+  localparam int TwShW  = prim_util_pkg::cnt_width(AW);  // twiddle index shift 0..AW
   localparam logic [FftStages-1:0] ShiftMask = FftStages'(FftShiftMask);
 
   typedef enum logic [1:0] {StLoad, StCalc, StOut} state_e;

@@ -1,5 +1,5 @@
 // Purpose: sparse mel filterbank of the mel front end in one pass over the bins
-// (refmodel fe_mel.mel_stage, using the per-bin tables of fe_mel.mel_bin_tables).
+// (refmodel mel/filterbank.py mel_stage, using its per-bin tables mel_bin_tables).
 //
 // Ports:   in_*  bins k in increasing order with P'[k] (unsigned PowerBits); bins outside
 //                MelFirstBin..MelLastBin are consumed and ignored; bin MelFirstBin starts a
@@ -26,7 +26,7 @@ module mel_filterbank
   input  logic                  out_ready_i,  // consumer accepts
   output logic [MelAccBits-1:0] out_m_o       // M[b], unsigned; b counts 0..NMels-1
 );
-  localparam int RomAW = $clog2(MelRomDepth);
+  localparam int RomAW = prim_util_pkg::idx_width(MelRomDepth);
   localparam int ProdW = MelWeightBits + PowerBits;
 
   logic                  valid_q, valid_d, flush_q, flush_d;

@@ -1,5 +1,5 @@
 // Purpose: framing buffer of the mel front end: a circular sample RAM that hands out frame k
-// (samples [Hop*k, Hop*k + FrameLen)) as FramePairs sample pairs (refmodel fe_window.frame_stage).
+// (samples [Hop*k, Hop*k + FrameLen)) as FramePairs sample pairs (refmodel mel/framer.py).
 //
 // Ports:   in_*  one signed int16 sample per handshake; in_ready_o is low only while the RAM
 //                holds SampleRamDepth samples (truly full);
@@ -22,9 +22,9 @@ module mel_framer
   input  logic                    out_ready_i,  // consumer accepts
   output logic [2*SampleBits-1:0] out_pair_o    // {x[2m+1], x[2m]}
 );
-  localparam int AddrW = $clog2(SampleRamDepth);
-  localparam int CntW  = AddrW + 1;
-  localparam int IdxW  = $clog2(FramePairs);
+  localparam int AddrW = prim_util_pkg::idx_width(SampleRamDepth);  // wraps: a power of 2
+  localparam int CntW  = prim_util_pkg::cnt_width(SampleRamDepth);  // samples held
+  localparam int IdxW  = prim_util_pkg::idx_width(FramePairs);
 
   logic [SampleBits-1:0] ram_q [SampleRamDepth];  // sample RAM: no reset, guarded by avail_q
   logic [AddrW-1:0]      wr_q, wr_d;        // next write address

@@ -1,4 +1,4 @@
-// Purpose: log2 stage of the mel front end (refmodel fe_log.log2_stage): leading-one
+// Purpose: log2 stage of the mel front end (refmodel mel/log2.py): leading-one
 // position plus table and linear interpolation of the mantissa.
 //
 // Ports:   in_*  M, unsigned MelAccBits;

@@ -1,4 +1,4 @@
-// Purpose: power stage of the mel front end (refmodel fe_mel.power_stage):
+// Purpose: power stage of the mel front end (refmodel mel/power.py):
 // P' = round_sat(Xr^2 + Xi^2, PowerShift, PowerBits + 1), an unsigned PowerBits word.
 //
 // Ports:   in_*  bin index k and X[k] = {im, re}, signed FftBits each;

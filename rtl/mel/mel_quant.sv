@@ -1,4 +1,4 @@
-// Purpose: quantiser of the mel front end (refmodel fe_log.quantise_stage), and the packer
+// Purpose: quantiser of the mel front end (refmodel mel/quant.py), and the packer
 // that assembles the NMels codes of a frame into one feature vector.
 //
 // Ports:   in_*  y = log2(M) of bands b = 0..NMels-1 in order, UQ6.16 in LogBits;
@@ -22,7 +22,7 @@ module mel_quant
   input  logic                       out_ready_i,  // consumer accepts
   output logic [NMels*CodeBits-1:0]  out_feat_o    // band b at [CodeBits*b +: CodeBits]
 );
-  localparam int BandW = $clog2(NMels);
+  localparam int BandW = prim_util_pkg::idx_width(NMels);
   localparam int ProdW = LogBits + QuantGainBits;          // y * G, exact, unsigned
   localparam int SumW  = (ProdW > QuantOffsetBits ? ProdW : QuantOffsetBits) + 2;
 

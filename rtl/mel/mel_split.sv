@@ -1,4 +1,4 @@
-// Purpose: real-split post-processing of the mel front end (refmodel fe_fft.split_stage):
+// Purpose: real-split post-processing of the mel front end (refmodel mel/split.py):
 // turns the pair (Z[k], Z[m]), m = (FftPoints - k) mod FftPoints, of the half-length complex
 // FFT into the bins X[k] and X[FftPoints - k] of the real 2*FftPoints-point DFT.
 //

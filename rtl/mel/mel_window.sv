@@ -1,5 +1,5 @@
 // Purpose: window stage of the mel front end: multiplies each pair of frame samples by the
-// Hamming coefficients and rounds to the FFT input format (refmodel fe_window.window_stage).
+// Hamming coefficients and rounds to the FFT input format (refmodel mel/window.py).
 //
 // Ports:   in_*  one pair {x[2m+1], x[2m]} (signed Q1.15 each) per item, FramePairs items
 //                per frame, m counted here from 0 after reset/clear;
@@ -19,7 +19,7 @@ module mel_window
   input  logic                     out_ready_i,  // consumer accepts
   output logic [2*FftInBits-1:0]   out_pair_o    // {v[2m+1], v[2m]}, signed Q16.4
 );
-  localparam int IdxW  = $clog2(FramePairs);
+  localparam int IdxW  = prim_util_pkg::idx_width(FramePairs);
   localparam int ProdW = SampleBits + WindowBits + 1;  // signed x unsigned product, exact
 
   logic [IdxW-1:0]             idx_q, idx_d;

@@ -6,7 +6,9 @@
 // Throughput: one item per cycle in and out at the same time, also when full.
 module prim_fifo #(
   parameter int Width = 8,  // item width
-  parameter int Depth = 4   // items held; at least 2
+  parameter int Depth = 4,  // items held; at least 2
+  // derived (localparam: not overridable)
+  localparam int CntW = prim_util_pkg::cnt_width(Depth)  // width of count_o, 0..Depth
 ) (
   input  logic             clk_i,        // clock
   input  logic             rst_ni,       // asynchronous reset, active low
@@ -16,10 +18,9 @@ module prim_fifo #(
   output logic             out_valid_o,  // an item is available
   input  logic             out_ready_i,  // consumer accepts
   output logic [Width-1:0] out_data_o,   // oldest item
-  output logic [$clog2(Depth+1)-1:0] count_o  // items held
+  output logic [CntW-1:0]  count_o       // items held
 );
-  localparam int PtrW = $clog2(Depth);
-  localparam int CntW = $clog2(Depth + 1);
+  localparam int PtrW = prim_util_pkg::idx_width(Depth);
 
   logic [Width-1:0] mem_q [Depth];  // storage: no reset needed, guarded by count_q
   logic [PtrW-1:0]  rd_q, rd_d, wr_q, wr_d;

@@ -32,13 +32,9 @@ from refmodel.lstm import detector
 from refmodel.lstm import rtl as lstm_rtl
 from refmodel.mel import frontend
 from refmodel.mel.config import DEFAULT as FE_CFG
-from tb.chip.env.env import (
-    AudioDriver,
-    DetectionMonitor,
-    PacedAudioDriver,
-    StallingDetectionMonitor,
-    TopEnv,
-)
+from tb.chip.env.audio_agent import AudioDriver, PacedAudioDriver
+from tb.chip.env.detection_monitor import DetectionMonitor, StallingDetectionMonitor
+from tb.chip.env.env import TopEnv
 from tb.chip.env.sequences import (
     ClipSeq,
     RegBurst,

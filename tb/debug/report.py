@@ -1,7 +1,10 @@
 """What a scoreboard mismatch leaves behind in the test's run folder, to debug it from.
 
-``Scoreboard._fail`` (``tb/chip/env/env.py``) calls :func:`on_mismatch`, which writes into the run
-folder (``sim_build/<sim>/<test id>/``, the simulator's working directory):
+The top-level scoreboard (``tb/chip/env/scoreboard.py``) only compares; it notifies a
+:class:`MismatchDebug` of every compared pair, reset and its first mismatch, and that object
+holds the debug policy: the bounded :class:`History` of compared pairs, the probes of
+``WAVES=1`` reruns, and the report.  On a mismatch it calls :func:`on_mismatch`, which writes
+into the run folder (``sim_build/<sim>/<test id>/``, the simulator's working directory):
 
 - ``mismatch_features.png``: expected vs actual feature codes (frames x 32 bands) up to the
   mismatch, the cells that differ marked (always: it is cheap);
@@ -17,11 +20,11 @@ folder (``sim_build/<sim>/<test id>/``, the simulator's working directory):
 and returns the report lines that the failure message adds: the diverging stage (from the
 probes of ``tb/debug/stage_probe.py``, which run in ``WAVES=1`` reruns) and the paths above.
 Every part is guarded: a failure here is reported in a line and never hides the mismatch.
-The scoreboard keeps the compared pairs in a bounded :class:`History` for the pictures.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import traceback
 from collections import deque
@@ -31,8 +34,11 @@ from pathlib import Path
 
 import numpy as np
 
+from refmodel.chip.top import ChipModel, Feature
+from refmodel.lstm.detector import Detection
 from tb.debug import gtkw, stage_probe
 from tb.debug.stage_probe import Divergence
+from tb.kit.runner import waves_requested
 
 MAX_FRAMES = 400  # feature pairs kept (two 198-frame windows)
 MAX_WINDOWS = 200  # detection pairs kept
@@ -503,10 +509,6 @@ def on_mismatch(ctx: Context) -> list[str]:
     return lines
 
 
-def waves_requested() -> bool:
-    return os.environ.get("WAVES") == "1"
-
-
 def run_dir() -> Path:
     """The test's run folder: the simulator runs in it (``tb/kit/runner.py``)."""
     return Path.cwd()
@@ -517,34 +519,114 @@ def dump_path(sim: str, top: str) -> Path:
     return run_dir() / ("dump.fst" if sim == "verilator" else f"{top}.fst")
 
 
-def scoreboard_report(sb, msg: str, *, at_ns: float | None = None,
-                      **where) -> tuple[list[str], float]:
-    """:func:`on_mismatch` for the scoreboard ``sb`` of ``tb/chip/env/env.py`` (its history and
-    probes, the predictor's weights and threshold, the simulator's time unit): the report
-    lines, and how long (ns) a ``WAVES=1`` run should go on before it fails."""
-    import cocotb
-    from cocotb.utils import get_sim_time
-    from pyuvm import ConfigDB
+class MismatchDebug:
+    """The debug side of the top-level scoreboard (``tb/chip/env/scoreboard.py``).
 
-    dut = cocotb.top
-    sim = os.environ.get("MELSTM_SIM", "unknown")
-    waves = waves_requested()
-    test = os.environ.get("PYTEST_CURRENT_TEST", "top test").split(" ")[0].split("::")[-1]
-    ctx = Context(
-        what=msg, title=f"{test}, seed {cocotb.RANDOM_SEED}", history=sb.history,
-        run_dir=run_dir(), waves=waves,
-        at_ns=get_sim_time("ns") if at_ns is None else float(at_ns),
-        steps_per_ns=10.0 ** (-9 - cocotb.simulator.get_precision()),
-        period_ns=float(ConfigDB().get(None, "", "PERIOD_NS")), probes=sb.probes,
-        resolve=handle_resolver(dut) if waves else None,
-        dumpfile=dump_path(sim, dut._name) if waves else None, **where)
-    pred = getattr(sb.get_parent(), "predictor", None)
-    if pred is not None:
-        ctx.hidden, ctx.window_len, ctx.threshold = pred.hidden, pred.window, pred.threshold
-        if ctx.window is not None and ctx.probes is not None:
-            try:
-                ctx.weights = pred.current_weights()
-            except Exception:  # an incomplete load image: no step-by-step comparison
-                ctx.weights = None
-    lines = on_mismatch(ctx)
-    return lines, ctx.tail_ns if ctx.tail_ns is not None else 200 * ctx.period_ns
+    The scoreboard only compares; it notifies this object of every compared pair
+    (:meth:`compared_feature`, :meth:`compared_detection`), of every reset (:meth:`reset`) and
+    of its first mismatch (:meth:`mismatch`).  What a mismatch leaves behind is decided here:
+
+    - the compared pairs go into a bounded :class:`History` (the pictures' data);
+    - files an earlier failing run left in the run folder are removed when it is made;
+    - in ``WAVES=1`` reruns (or with ``MELSTM_PROBES=1``) :meth:`run` watches the internal
+      streams (``tb/debug/stage_probe.py``), so that a report names the diverging stage;
+    - :meth:`mismatch` writes the report (:func:`on_mismatch`) and says how long a ``WAVES=1``
+      run goes on before it fails, so that the waveform also shows what follows.
+
+    ``model``: the chip model (``refmodel.chip.top.ChipModel``) whose loaded weights and
+    threshold a detection mismatch is localised with; the env connects the predictor's.
+    """
+
+    def __init__(self, *, log: logging.Logger, model: ChipModel | None = None) -> None:
+        self.log, self.model = log, model
+        self.history = History()
+        self.probes: stage_probe.ProbeSet | None = None
+        clear_old(run_dir())
+
+    @staticmethod
+    def _cfg(name: str):
+        from pyuvm import ConfigDB
+
+        return ConfigDB().get(None, "", name)
+
+    async def run(self) -> None:
+        """Probes on the internal streams, in runs that ask for them; returns at once else."""
+        if not stage_probe.probes_requested():
+            return
+        self.probes = stage_probe.start_probes(self._cfg("DUT"), hidden=self._cfg("HIDDEN"),
+                                               window=self._cfg("WINDOW"), log=self.log)
+        if self.probes is not None:
+            await self.probes.run()
+
+    def compared_feature(self, expected: Feature, actual: Feature, time_ns: float) -> None:
+        self.history.add_feature(expected.frame, expected.codes, actual.frame, actual.codes,
+                                 time_ns)
+
+    def compared_detection(self, expected: Detection, actual: Detection,
+                           time_ns: float) -> None:
+        self.history.add_detection(expected.index, expected.score_int, expected.flag,
+                                   actual.index, actual.score_int, actual.flag,
+                                   self._threshold(expected), time_ns)
+
+    def _threshold(self, expected: Detection | None) -> int | None:
+        """The threshold a detection was compared with: the model's record of it, else the
+        threshold in force now."""
+        if expected is not None and expected.threshold_int is not None:
+            return expected.threshold_int
+        return None if self.model is None else self.model.threshold
+
+    def reset(self) -> None:
+        """A reset: frame and window indices start again at 0."""
+        self.history.new_stream()
+
+    def mismatch(self, msg: str, *, at_ns: float | None = None, final: bool = False,
+                 expected: Feature | Detection | None = None,
+                 actual: Detection | None = None) -> tuple[str, float | None]:
+        """The scoreboard's first mismatch, with its failure message ``msg``: the report.
+
+        ``expected``: the expectation that differs (a feature vector, or a detection with its
+        ``actual``), ``None`` for an item missing or unexpected; ``at_ns``: when the actual
+        item moved; ``final``: no simulated time is left.  Returns the whole failure message
+        (``msg`` and the report lines) and how long (ns) the run should go on before it
+        fails, ``None`` to fail at once.  A failure here never hides the mismatch.
+        """
+        tail_ns = 200 * float(self._cfg("PERIOD_NS"))
+        try:
+            lines, tail_ns = self._report(msg, at_ns, expected, actual)
+            msg += "\n" + "\n".join(lines)
+        except Exception as exc:  # the debug helpers never hide the mismatch itself
+            msg += f"\n  (debug report failed: {exc!r})"
+        return msg, (tail_ns if waves_requested() and not final else None)
+
+    def _report(self, msg: str, at_ns: float | None, expected: Feature | Detection | None,
+                actual: Detection | None) -> tuple[list[str], float]:
+        import cocotb
+        from cocotb.utils import get_sim_time
+
+        dut = cocotb.top
+        sim = os.environ.get("MELSTM_SIM", "unknown")
+        waves = waves_requested()
+        test = os.environ.get("PYTEST_CURRENT_TEST", "top test").split(" ")[0].split("::")[-1]
+        ctx = Context(
+            what=msg, title=f"{test}, seed {cocotb.RANDOM_SEED}", history=self.history,
+            run_dir=run_dir(), waves=waves,
+            at_ns=get_sim_time("ns") if at_ns is None else float(at_ns),
+            steps_per_ns=10.0 ** (-9 - cocotb.simulator.get_precision()),
+            period_ns=float(self._cfg("PERIOD_NS")), probes=self.probes,
+            resolve=handle_resolver(dut) if waves else None,
+            dumpfile=dump_path(sim, dut._name) if waves else None,
+            hidden=int(self._cfg("HIDDEN")), window_len=int(self._cfg("WINDOW")),
+            threshold=self._threshold(expected if isinstance(expected, Detection) else None))
+        if isinstance(expected, Feature):
+            ctx.frame, ctx.expected_codes = expected.frame, expected.codes
+        elif isinstance(expected, Detection) and actual is not None:
+            ctx.window = expected.index
+            ctx.expected_det = (expected.index, expected.score_int, expected.flag)
+            ctx.actual_det = (actual.index, actual.score_int, actual.flag)
+            if ctx.probes is not None and self.model is not None:
+                try:
+                    ctx.weights = self.model.current_weights()
+                except Exception:  # an incomplete load image: no step-by-step comparison
+                    ctx.weights = None
+        lines = on_mismatch(ctx)
+        return lines, ctx.tail_ns if ctx.tail_ns is not None else 200 * ctx.period_ns

@@ -39,11 +39,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from refmodel.link import unpack
+from refmodel.lstm import stages as lstm_stages
 from refmodel.lstm.config import DetectorConfig
 from refmodel.lstm.detector import run_fixed
 from refmodel.mel import stages as mel_stages
 from refmodel.mel.config import DEFAULT as FE_CFG
+from tb.kit.runner import waves_requested
 
 KEEP_FRAMES = 8  # frames of items kept per front-end link
 KEEP_SAMPLES = 4096  # input samples kept (the framer holds at most 512 ahead of a frame)
@@ -51,7 +52,7 @@ KEEP_SAMPLES = 4096  # input samples kept (the framer holds at most 512 ahead of
 
 def probes_requested() -> bool:
     """Probes run in ``WAVES=1`` reruns, or when ``MELSTM_PROBES=1`` asks for them."""
-    return os.environ.get("WAVES") == "1" or os.environ.get("MELSTM_PROBES") == "1"
+    return waves_requested() or os.environ.get("MELSTM_PROBES") == "1"
 
 
 # ------------------------------------------------------------------------- the stages
@@ -100,26 +101,29 @@ def _probe(st: mel_stages.Stage) -> Probe:
 FRONTEND: tuple[Probe, ...] = tuple(_probe(st) for st in mel_stages.stages(FE_CFG))
 STAGE_NAMES = tuple(s.name for s in FRONTEND)
 
-# The detector's parts (instances under u_top.u_detector) and their waveform rows.
-LSTM: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
-    "lstm_seq": ("u_seq", (
+# The detector's parts (instances under u_top.u_detector, from the stage table) and their
+# waveform rows.
+_LSTM_ROWS: dict[str, tuple[tuple[str, str], ...]] = {
+    "lstm_seq": (
         ("in_valid_i", "bin"), ("in_ready_o", "bin"), ("state_q", "dec"), ("frame_q", "dec"),
         ("window_o", "dec"), ("mac_valid_o", "bin"), ("mac_first_o", "bin"),
         ("mac_last_o", "bin"), ("mac_tag_o", "dec"), ("v_o", "sdec"), ("step_done_o", "bin"),
-        ("head_start_o", "bin"))),
-    "lstm_pe_array": ("u_pe", (
+        ("head_start_o", "bin")),
+    "lstm_pe_array": (
         ("mac_valid_i", "bin"), ("mac_tag_i", "dec"), ("v_i", "sdec"), ("w_i", "hex"),
-        ("res_valid_o", "bin"), ("res_tag_o", "dec"), ("res_o", "hex"))),
-    "lstm_update": ("u_update", (
+        ("res_valid_o", "bin"), ("res_tag_o", "dec"), ("res_o", "hex")),
+    "lstm_update": (
         ("res_valid_i", "bin"), ("res_tag_i", "dec"), ("busy_o", "bin"), ("ph_q", "dec"),
         ("z", "sdec"), ("act", "sdec"), ("c_new", "sdec"), ("h_new", "sdec"),
-        ("h_o", "hex"), ("c_o", "hex"))),
-    "lstm_head": ("u_head", (
+        ("h_o", "hex"), ("c_o", "hex")),
+    "lstm_head": (
         ("start_i", "bin"), ("ready_o", "bin"), ("busy_o", "bin"), ("window_i", "dec"),
         ("threshold_i", "dec"), ("acc_q", "sdec"), ("logit", "sdec"), ("score", "dec"),
         ("det_valid_o", "bin"), ("det_ready_i", "bin"), ("det_score_o", "dec"),
-        ("det_flag_o", "bin"))),
+        ("det_flag_o", "bin")),
 }
+LSTM: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
+    name: (lstm_stages.stage(name).inst, rows) for name, rows in _LSTM_ROWS.items()}
 LSTM_STEP = ("lstm_seq", "lstm_pe_array", "lstm_update")
 
 
@@ -254,10 +258,12 @@ def localise_window(window: int, codes: np.ndarray | None, weights,
                           f"at hand (history too short)", open_groups=LSTM_STEP)
     n = codes.shape[0]
     run = run_fixed(codes, weights, n, trace=True)
+    update = lstm_stages.stage("lstm_update", hidden, config=cfg)
+    h_field, c_field = update.field("h_o"), update.field("c_o")
     matched: list[str] = []
     for t, (time, h_raw, c_raw) in enumerate(steps[:n]):
-        h = np.array(unpack(h_raw, cfg.h_bits, hidden), np.int64)
-        c = np.array(unpack(c_raw, cfg.c_bits, hidden), np.int64)
+        h = np.array(h_field.decode(h_raw), np.int64)
+        c = np.array(c_field.decode(c_raw), np.int64)
         for name, got, want in (("h", h, run.h[0, t]), ("c", c, run.c[0, t])):
             bad = np.flatnonzero(got != want)
             if bad.size:

@@ -4,8 +4,8 @@ One cocotb test (:class:`QuantFaultTest`) runs the top-level environment of
 ``tb/chip/test_chip_top.py`` with ``WAVES=1`` and, while the chip runs, flips every bit of band 0
 in ``mel_quant``'s output register (``u_quant.feat_q``) when frame :data:`FAULT_FRAME` is
 offered: a real RTL-level divergence at the last front-end stage.  The scoreboard must stop
-with a :class:`~tb.chip.env.env.Mismatch` (the cocotb test expects exactly that error); then the
-pytest checks what the run folder holds:
+with a :class:`~tb.chip.env.scoreboard.Mismatch` (the cocotb test expects exactly that
+error); then the pytest checks what the run folder holds:
 
 - ``mismatch.txt``: the report, with frame and band, the rerun command, and the diverging
   stage ``mel_quant`` with every earlier stage found equal to the refmodel;
@@ -29,7 +29,7 @@ import pytest
 import pyuvm
 from cocotb.triggers import RisingEdge
 
-from tb.chip.env.env import Mismatch
+from tb.chip.env.scoreboard import Mismatch
 from tb.chip.env.sequences import synthetic_mix
 from tb.chip.test_chip_top import HARNESS_BUILD, HDL_CONFIG, BaseTest
 from tb.debug import gtkw

@@ -1,7 +1,7 @@
-"""Unit tests of the mismatch report (no simulator): the pictures mark what differs, the
-stage comparison names the first stage (or detector step) whose values differ, the waveform
-view puts the diverging stage first, and a failing part never stops the rest of the report.
-The whole report on a real fault, on either simulator: ``tb/debug``."""
+"""Unit tests of the mismatch report ``tb/debug/report.py`` (no simulator): the pictures mark
+what differs, the waveform view puts the diverging stage first, and a failing part never stops
+the rest of the report.  The stage comparison: ``test_stage_probe.py``; the whole report on a
+real fault, on either simulator: ``test_mismatch_selftest.py``."""
 
 from __future__ import annotations
 
@@ -11,12 +11,9 @@ import matplotlib.image
 import numpy as np
 import pytest
 
-from refmodel.lstm.config import DetectorConfig
-from refmodel.lstm.detector import DetectorWeights, run_fixed
 from tb.debug import gtkw
 from tb.debug import report as dr
 from tb.debug import stage_probe as sp
-from tb.kit.testkit import pack
 
 RNG_SEED = 20240611
 
@@ -87,120 +84,6 @@ def test_detection_picture_marks_the_differing_windows(tmp_path: Path) -> None:
     assert empty.path.is_file() and empty.marked == []
 
 
-# ------------------------------------------------------------------------- front end
-def _frame() -> np.ndarray:
-    rng = np.random.default_rng(RNG_SEED)
-    t = np.arange(400)
-    x = 6000 * np.sin(2 * np.pi * 440 * t / 16000) + rng.normal(0, 800, 400)
-    return np.clip(np.rint(x), -32768, 32767).astype(np.int16)
-
-
-def _recorded(x: np.ndarray) -> dict[str, list]:
-    """The items each link would carry for frame ``x`` in a correct chip, timed in order."""
-    want = sp.expected_items(x)
-    out, t = {}, 0
-    for st in sp.FRONTEND:
-        out[st.name] = []
-        for item in want[st.name]:
-            t += 10
-            out[st.name].append((t, sp.encode(st.name, item)))
-    return out
-
-
-def test_decode_inverts_encode() -> None:
-    want = sp.expected_items(_frame())
-    for st in sp.FRONTEND:
-        assert len(want[st.name]) == st.per_frame
-        for item in want[st.name]:
-            assert sp.decode(st.name, sp.encode(st.name, item)) == tuple(item)
-
-
-@pytest.mark.parametrize("stage", sp.STAGE_NAMES)
-def test_frame_localised_to_the_first_differing_stage(stage: str) -> None:
-    x = _frame()
-    rec = _recorded(x)
-    k = sp.STAGE_NAMES.index(stage)
-    j = sp.FRONTEND[k].per_frame // 2
-    for later in sp.STAGE_NAMES[k:]:  # the wrong value propagates down the chain
-        jj = min(j, len(rec[later]) - 1)
-        t, raw = rec[later][jj]
-        rec[later][jj] = (t, (raw[0], raw[1] ^ 1, *raw[2:]) if len(raw) > 1
-                          else (raw[0] ^ 2,))
-    div = sp.localise_frame(7, x, rec)
-    assert div.stage == stage, div.detail
-    assert div.matched == list(sp.STAGE_NAMES[:k])
-    assert div.time == rec[stage][j][0]
-    assert div.open_groups == (stage,)
-    assert f"item {j} of" in div.detail or stage == "mel_quant"
-
-
-def test_frame_without_divergence() -> None:
-    x = _frame()
-    rec = _recorded(x)
-    for name in ("mel_fft", "mel_split", "mel_power"):  # bins past the last band still due
-        del rec[name][-4:]
-    div = sp.localise_frame(3, x, rec)
-    assert div.stage == "" and "no RTL stage diverges" in div.detail
-    assert div.matched == list(sp.STAGE_NAMES)
-    assert any("125 of 129" in n for n in div.notes)
-    model = np.array(sp.expected_items(x)["mel_quant"][0], np.uint8)
-    wrong = model.copy()
-    wrong[4] += 1
-    assert "the expectation" in sp.localise_frame(3, x, rec, wrong).detail
-    assert "the expectation" not in sp.localise_frame(3, x, rec, model).detail
-
-
-def test_frame_not_recorded() -> None:
-    x = _frame()
-    rec = _recorded(x)
-    rec["mel_power"] = []
-    div = sp.localise_frame(3, x, rec)
-    assert div.stage == "" and "mel_power" in div.detail
-    assert div.matched == ["mel_framer", "mel_window", "mel_fft", "mel_split"]
-    assert sp.localise_frame(3, None, rec).stage == ""
-
-
-# ------------------------------------------------------------------------- detector
-def _window_run(hidden: int = 16, n: int = 6):
-    cfg = DetectorConfig(hidden=hidden)
-    weights = DetectorWeights.random(5, hidden=hidden)
-    codes = np.random.default_rng(RNG_SEED).integers(0, 256, (n, 32)).astype(np.uint8)
-    run = run_fixed(codes, weights, n, trace=True)
-    steps = [(100 * t, pack(run.h[0, t], cfg.h_bits), pack(run.c[0, t], cfg.c_bits))
-             for t in range(n)]
-    return cfg, weights, codes, run, steps
-
-
-def test_window_localised_to_the_first_differing_step() -> None:
-    cfg, weights, codes, run, steps = _window_run()
-    score = int(run.score_int[0])
-    h = run.h[0, 2].copy()
-    h[3] += 1
-    steps[2] = (steps[2][0], pack(h, cfg.h_bits), steps[2][2])
-    steps[3] = (steps[3][0], steps[3][1] ^ 1, steps[3][2])
-    div = sp.localise_window(1, codes, weights, steps, expected=(1, score, True),
-                             actual=(1, score, True), threshold=0, hidden=16)
-    assert div.stage == "lstm_detector step" and "step 2 of 6: h[3]" in div.detail
-    assert div.time == 200 and div.open_groups == sp.LSTM_STEP
-
-
-def test_window_localised_to_the_head_or_the_expectation() -> None:
-    _, weights, codes, run, steps = _window_run()
-    score = int(run.score_int[0])
-    kw = {"expected": (1, score, False), "threshold": score + 1, "hidden": 16}
-    div = sp.localise_window(1, codes, weights, steps, actual=(1, score ^ 8, False), **kw)
-    assert div.stage == "lstm_head" and "score" in div.detail
-    div = sp.localise_window(1, codes, weights, steps, actual=(1, score, True), **kw)
-    assert div.stage == "lstm_head" and "flag" in div.detail
-    div = sp.localise_window(1, codes, weights, steps, actual=(2, score, False), **kw)
-    assert div.stage == "lstm_seq"
-    div = sp.localise_window(1, codes, weights, steps, actual=(1, score, False),
-                             expected=(1, score + 5, False), threshold=score + 1, hidden=16)
-    assert div.stage == "" and "expectation" in div.detail
-    div = sp.localise_window(1, codes, weights, steps[:4], actual=(1, score, False), **kw)
-    assert div.stage == "" and "only 4 of 6 steps" in div.detail
-
-
 # ------------------------------------------------------------------------- the view
 def _all_signals(path: str) -> str:
     return gtkw.signal_name(f"chip_tb.{path}", 8 if path.endswith("_o") else 1)
@@ -263,3 +146,40 @@ def test_report_survives_a_failing_part(tmp_path: Path) -> None:
     assert (tmp_path / "mismatch.txt").read_text().startswith("SCOREBOARD MISMATCH")
     dr.clear_old(tmp_path)
     assert not any(tmp_path.iterdir())
+
+
+# ------------------------------------------------------------------- the scoreboard's side
+def test_mismatch_debug_keeps_the_pairs_and_decides_the_tail(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import logging
+
+    from pyuvm import ConfigDB
+
+    from refmodel.chip.top import ChipModel, Feature
+    from refmodel.lstm.detector import Detection
+
+    monkeypatch.chdir(tmp_path)  # the run folder
+    (tmp_path / "mismatch.txt").write_text("an earlier run's report")
+    ConfigDB().set(None, "*", "PERIOD_NS", 10)
+    debug = dr.MismatchDebug(log=logging.getLogger("test"), model=ChipModel())
+    assert not (tmp_path / "mismatch.txt").exists()  # an earlier run's files are gone
+    codes = np.arange(32, dtype=np.uint8)
+    debug.compared_feature(Feature(0, codes), Feature(0, codes ^ 1), 5.0)
+    debug.compared_detection(Detection(0, 9, True, threshold_int=7), Detection(0, 9, True), 6.0)
+    debug.compared_detection(Detection(1, 9, False), Detection(1, 8, False), 7.0)
+    pair = debug.history.features[-1]
+    assert pair.frame == 0 and np.array_equal(pair.actual, codes ^ 1)
+    thresholds = [p.threshold for p in debug.history.detections]
+    assert thresholds == [7, ChipModel().threshold]  # the record's, else the model's now
+    assert [p.differs for p in debug.history.detections] == [False, True]
+    debug.reset()
+    assert debug.history.stream == 1
+    assert debug.history.window_codes(0, 1) is None  # frame 0 was the old stream's
+    # no simulator here: the report fails, the message survives; the tail is WAVES=1's
+    monkeypatch.delenv("WAVES", raising=False)
+    msg, tail = debug.mismatch("SCOREBOARD MISMATCH x", expected=Feature(0, codes))
+    assert msg.startswith("SCOREBOARD MISMATCH x\n") and "debug report failed" in msg
+    assert tail is None
+    monkeypatch.setenv("WAVES", "1")
+    assert debug.mismatch("m", expected=Feature(0, codes))[1] == 2000.0
+    assert debug.mismatch("m", final=True)[1] is None

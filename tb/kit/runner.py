@@ -12,6 +12,10 @@ any cocotb test failed.  Knobs, all from the environment so that ``make`` passes
            test leaves ``coverage.dat`` in its run folder and exports its functional
            coverage (``make signoff`` merges both).  Not ``COVERAGE``: cocotb reads that one
            as "measure the test bench's Python coverage".
+
+Each knob is parsed and checked here once (:func:`selected_sim`, :func:`selected_seed`,
+:func:`waves_requested`, :func:`coverage_requested`, the list :data:`SIMULATORS`);
+``conftest.py``, ``tb/flow`` and the debug tools use these rather than parsing it again.
 """
 
 from __future__ import annotations
@@ -30,7 +34,9 @@ ROOT = Path(__file__).resolve().parents[2]
 RTL = ROOT / "rtl"
 BUILD = ROOT / "sim_build"
 RESULTS = Path(os.environ.get("MELSTM_RESULTS") or ROOT / "results")  # records, JUnit, coverage
-SIMULATORS = ("icarus", "verilator")
+SIMULATORS = ("icarus", "verilator")  # what SIM, --sim and the testplan's "<sim>:" accept
+DEFAULT_SIM = "verilator"
+SEED_MAX = 2**32 - 1  # cocotb's seeds are 32-bit
 
 # Verilator: assertions on, and unknown-value randomisation so X-dependence shows up on a
 # two-state simulator too.
@@ -50,31 +56,49 @@ COVERAGE_ARGS = ["--coverage-line", "--coverage-toggle", "--coverage-expr",
 COVERAGE_OFF_RTL = ("prim/prim_stream_check.sv",)
 
 
+# cocotb 2.1's Verilator runner puts --public-flat-rw (every signal public and writable) into
+# every build command, ahead of the build arguments.  Verilator's on/off switches take the last
+# of --X / --no-X, so a build whose control file names the public signals adds this build
+# argument to undo it.  tb/kit/test_runner.py checks both halves (cocotb's command, Verilator's
+# reading of it) without a simulator build, so a cocotb or Verilator upgrade that changes
+# either fails there.
+NO_PUBLIC_FLAT_RW = "--no-public-flat-rw"
+
+
 class ConfigError(ValueError):
     """A knob (SIM, SEED, WAVES, a parameter) has a value the runner cannot use."""
 
 
 def selected_sim() -> str:
-    sim = os.environ.get("SIM", "verilator")
+    """The simulator ``SIM`` names (default ``verilator``)."""
+    sim = os.environ.get("SIM", DEFAULT_SIM)
     if sim not in SIMULATORS:
         raise ConfigError(f"SIM={sim!r} is not one of {', '.join(SIMULATORS)}")
     return sim
 
 
-def selected_seed() -> int:
+def selected_seed(*, count: int = 1, default: int | None = None) -> int:
+    """The seed ``SEED`` gives (decimal or ``0x...``), the first of ``count`` consecutive ones.
+
+    Unset or empty: ``default``, or a fresh random seed when that is ``None``.  Raises
+    :class:`ConfigError` naming ``SEED`` when it is not an integer or the seeds leave
+    ``0..SEED_MAX``.
+    """
     raw = os.environ.get("SEED", "")
     if raw == "":
-        return secrets.randbelow(2**31)
+        return secrets.randbelow(2**31) if default is None else default
     try:
         seed = int(raw, 0)
     except ValueError:
         raise ConfigError(f"SEED={raw!r} is not an integer") from None
-    if not 0 <= seed < 2**32:
-        raise ConfigError(f"SEED={seed} is outside 0..2**32-1")
+    if not 0 <= seed <= SEED_MAX - (count - 1):
+        last = f" (and the {count - 1} after it)" if count > 1 else ""
+        raise ConfigError(f"SEED={seed}{last} is outside 0..2**32-1")
     return seed
 
 
 def waves_requested() -> bool:
+    """``WAVES=1``: a waveform build and run (and the debug probes; ``tb/debug``)."""
     raw = os.environ.get("WAVES", "0")
     if raw not in ("0", "1", ""):
         raise ConfigError(f"WAVES={raw!r} must be 0 or 1")
@@ -126,18 +150,6 @@ def _build_once(runner, *, build_dir: Path, key: str, **build_kwargs) -> None:
         stamp.write_text(stamp_text)
 
 
-def _selective_public(runner, vlt: Path) -> None:
-    """Make this Verilator runner build without ``--public-flat-rw`` (``vlt`` says instead)."""
-    full = runner._build_command  # cocotb 2.1 hard-codes the flag in its command list
-
-    def build_command():
-        cmds = full()
-        cmds[0] = [a for a in cmds[0] if a != "--public-flat-rw"]
-        return cmds
-
-    runner._build_command = build_command
-
-
 def _node_dir() -> str:
     """A directory name unique to the running pytest node (parameters included)."""
     node = os.environ.get("PYTEST_CURRENT_TEST", "manual").split(" ")[0]
@@ -168,11 +180,12 @@ def run_block(
     ``extra_sources`` (paths relative to the project root, or absolute) are compiled after
     ``rtl/files.f``: test-bench-only modules such as a harness around the chip.
     ``verilator_public``: a Verilator control file naming the signals cocotb may reach; then
-    the build drops cocotb's ``--public-flat-rw`` (everything public and writable), which lets
-    Verilator optimise the rest.  Without one, a Verilator build makes every signal readable
-    and only the DUT's inputs writable (:func:`_read_only_internals`).  Ignored on Icarus, and
-    with ``WAVES=1``: a waveform rerun builds everything public so that the debug probes
-    (``tb/debug/stage_probe.py``) can watch the design's internal streams.
+    the build undoes cocotb's ``--public-flat-rw`` (everything public and writable;
+    :data:`NO_PUBLIC_FLAT_RW`), which lets Verilator optimise the rest.  Without one, a
+    Verilator build makes every signal readable and only the DUT's inputs writable
+    (:func:`_read_only_internals`).  Ignored on Icarus, and with ``WAVES=1``: a waveform
+    rerun builds everything public so that the debug probes (``tb/debug/stage_probe.py``) can
+    watch the design's internal streams.
     ``verilator_args``: Verilator build options of this DUT, added after the shared
     ``VERILATOR_ARGS`` (e.g. ``--timing`` for a harness that makes its own clock).  Ignored on
     Icarus.
@@ -221,6 +234,8 @@ def run_block(
         # flops on the edge where the test bench writes.
         env_sim["COCOTB_TRUST_INERTIAL_WRITES"] = "1"
         build_args += [*VERILATOR_ARGS, *verilator_args]
+        if vlt is not None:  # the control file says which signals are public
+            build_args.append(NO_PUBLIC_FLAT_RW)
         if waves:
             build_args += ["--trace-fst", "--trace-structs"]
         if coverage:
@@ -251,8 +266,6 @@ def run_block(
     print(f"[runner] {toplevel} on {sim}, seed {seed}, parameters {params}, "
           f"build {build_dir}, run {test_dir}")
     runner = get_runner(sim)
-    if vlt is not None:
-        _selective_public(runner, vlt)
     _build_once(
         runner,
         build_dir=build_dir,

@@ -62,26 +62,3 @@ def record(name: str, **counts: float) -> None:
     }
     path = root / f"{name}.{sim_name()}.{cocotb.RANDOM_SEED}.{os.getpid()}.json"
     path.write_text(json.dumps(entry))
-
-
-def pack(values, bits: int) -> int:
-    """Words as one bus value: ``values[k]`` at bits ``[bits*k + bits-1 : bits*k]``.
-
-    Signed values are stored as two's complement.  8- and 16-bit words take a fast path.
-    """
-    arr = np.asarray(values)
-    if bits in (8, 16) and arr.size:
-        dtype = "<u1" if bits == 8 else "<u2"
-        return int.from_bytes((arr.astype(np.int64) & ((1 << bits) - 1)).astype(dtype)
-                              .tobytes(), "little")
-    mask = (1 << bits) - 1
-    return sum((int(v) & mask) << (bits * k) for k, v in enumerate(arr.ravel().tolist()))
-
-
-def unpack(word: int, bits: int, n: int, *, signed: bool = True) -> list[int]:
-    """The inverse of :func:`pack`: ``n`` words of ``bits`` bits (signed by default)."""
-    mask = (1 << bits) - 1
-    vals = [(int(word) >> (bits * k)) & mask for k in range(n)]
-    if signed:
-        vals = [v - (1 << bits) if v >> (bits - 1) else v for v in vals]
-    return vals

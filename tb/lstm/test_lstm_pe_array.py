@@ -4,10 +4,14 @@ Each lane's closed sum must equal ``(b << BiasShift) + sum w*v`` (the model's ``
 arithmetic, ``refmodel.lstm.pe_array``) for random passes of random lengths, with random idle
 cycles inside and between passes, extreme operands (-128 x -32768 products at full length) and
 the tag carried along.  The driver writes one MAC per clock: this block test wakes per cycle on
-purpose (it is small); the detector test does not.
+purpose (it is small); the detector test does not.  Every port word (``w_i``, ``b_i``, ``v_i``,
+``mac_tag_i``, ``res_o``, ``res_tag_o``) is encoded and decoded by the stage table
+(``refmodel.lstm.stages``) for the (H, P) of the run, whose pass tag width is ``TagW``.
 """
 
 from __future__ import annotations
+
+import os
 
 import cocotb
 import numpy as np
@@ -16,9 +20,10 @@ from cocotb.triggers import FallingEdge, ReadOnly
 from cocotb.utils import get_sim_time
 
 from refmodel.lstm.config import DetectorConfig
+from refmodel.lstm.stages import dims, stage
 from tb.kit.runner import run_block
 from tb.kit.stream import read_int
-from tb.kit.testkit import make_rng, pack, record, rerun_hint, reset, start_clock
+from tb.kit.testkit import make_rng, record, rerun_hint, reset, start_clock
 
 PASSES = 60
 
@@ -26,9 +31,14 @@ PASSES = 60
 @cocotb.test()
 async def check_mac(dut):
     """Every closed sum of every lane bit-exact, with its tag."""
-    cfg = DetectorConfig()
+    hidden = int(os.environ["LSTM_HIDDEN"])  # the stage table's H (TagW = its pass bits)
+    cfg = DetectorConfig(hidden=hidden)
     lanes = int(dut.Lanes.value)
-    tag_w = int(dut.TagW.value)
+    st = stage("lstm_pe_array", hidden, lanes, cfg)
+    w_f, b_f, v_f, tag_f = (st.field(p) for p in ("w_i", "b_i", "v_i", "mac_tag_i"))
+    res_link = st.outputs["res"]  # (res_tag, acc[lane 0..P-1])
+    tag_w = tag_f.bits
+    assert tag_w == int(dut.TagW.value), "TagW is not the stage table's pass tag width"
     await start_clock(dut.clk_i)
     rng = make_rng(dut._log)
     for sig in (dut.mac_valid_i, dut.mac_first_i, dut.mac_last_i, dut.clear_i):
@@ -49,8 +59,8 @@ async def check_mac(dut):
             b = rng.integers(-32768, 32768, lanes)
         tag = int(rng.integers(0, 1 << tag_w))
         want = (b << cfg.bias_shift) + (w * v[:, None]).sum(axis=0)
-        dut.b_i.value = pack(b, cfg.b_bits)
-        dut.mac_tag_i.value = tag
+        dut.b_i.value = b_f.encode(b)
+        dut.mac_tag_i.value = tag_f.encode([tag])
         for k in range(length):
             while rng.random() < 0.15:  # idle cycle inside a pass
                 dut.mac_valid_i.value = 0
@@ -58,8 +68,8 @@ async def check_mac(dut):
             dut.mac_valid_i.value = 1
             dut.mac_first_i.value = int(k == 0)
             dut.mac_last_i.value = int(k == length - 1)
-            dut.w_i.value = pack(w[k], cfg.w_bits)
-            dut.v_i.value = int(v[k])
+            dut.w_i.value = w_f.encode(w[k])
+            dut.v_i.value = v_f.encode(v[k:k + 1])
             await FallingEdge(dut.clk_i)
         dut.mac_valid_i.value = 0
         dut.mac_last_i.value = 0
@@ -67,23 +77,23 @@ async def check_mac(dut):
         assert read_int(dut.res_valid_o, "res_valid_o") == 1, (
             f"lstm_pe_array pass {p}: no res_valid_o one cycle after the last MAC at "
             f"{get_sim_time('ns')} ns; rerun: {rerun_hint()}")
-        res = read_int(dut.res_o, "res_o")
-        assert read_int(dut.res_tag_o, "res_tag_o") == tag, f"pass {p}: tag lost"
-        for lane in range(lanes):
-            got = (res >> (cfg.acc_bits * lane)) & ((1 << cfg.acc_bits) - 1)
-            got -= (got >> (cfg.acc_bits - 1)) << cfg.acc_bits
-            assert got == int(want[lane]), (
-                f"lstm_pe_array P={lanes} pass {p} (length {length}) lane {lane}: expected "
-                f"{int(want[lane])}, got {got} at {get_sim_time('ns')} ns; seed "
+        got = res_link.decode({"res_tag": read_int(dut.res_tag_o, "res_tag_o"),
+                               "res": read_int(dut.res_o, "res_o")})
+        for lab, g, e in zip(res_link.labels, got, (tag, *want.tolist()), strict=True):
+            assert g == e, (
+                f"lstm_pe_array P={lanes} TagW={tag_w} pass {p} (length {length}): {lab} "
+                f"expected {e}, got {g} at {get_sim_time('ns')} ns; seed "
                 f"{cocotb.RANDOM_SEED}; rerun: {rerun_hint()}")
-            checked += 1
+        checked += lanes
         await FallingEdge(dut.clk_i)
     dut._log.info("%d lane sums checked", checked)
     record("lstm_pe_array", vectors=checked)
 
 
 @pytest.mark.sim
-@pytest.mark.parametrize("lanes", [4, 8, 16])
-def test_lstm_pe_array(lanes: int) -> None:
+@pytest.mark.parametrize("hidden,lanes", [(32, 4), (32, 8), (16, 16)])
+def test_lstm_pe_array(hidden: int, lanes: int) -> None:
+    """As instanced in lstm_detector: TagW is the pass tag width of (H, P) (5, 4, 2 bits)."""
     run_block(toplevel="lstm_pe_array", test_module="tb.lstm.test_lstm_pe_array",
-              parameters={"Lanes": lanes, "TagW": 5})
+              parameters={"Lanes": lanes, "TagW": dims(hidden, lanes).pass_bits},
+              extra_env={"LSTM_HIDDEN": str(hidden)})

@@ -48,4 +48,12 @@ package lstm_pkg;
   localparam int ActRomAddrBits  = 8;  // lstm_act_rom address width
   localparam int WlAddrBits      = 16;  // weight load port address width (regmap WLOAD_ADDR.ADDR)
   localparam int WlDataBits      = 16;  // weight load port data width (regmap WLOAD_DATA.DATA)
+  // PE-array passes per LSTM step: 4 gate rows per unit, `lanes` rows per pass.
+  function automatic int unsigned n_pass(int unsigned hidden, int unsigned lanes);
+    return 4 * hidden / lanes;
+  endfunction
+  // Words of one lane's weight RAM: a column of [W_ih | W_hh] per pass.
+  function automatic int unsigned w_depth(int unsigned hidden, int unsigned lanes);
+    return n_pass(hidden, lanes) * (Inputs + hidden);
+  endfunction
 endpackage : lstm_pkg

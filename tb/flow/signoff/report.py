@@ -29,10 +29,9 @@ from pathlib import Path
 import yaml
 
 from tb.flow.signoff import codecov, waivers
-from tb.kit.runner import COVERAGE_OFF_RTL, ROOT, file_list
+from tb.kit.runner import COVERAGE_OFF_RTL, ROOT, SIMULATORS, file_list
 
 TESTPLAN = ROOT / "docs" / "testplan.yml"
-SIMS = ("icarus", "verilator")
 THRESHOLD_KEYS = ("tests_passing", "line", "toggle", "functional")
 
 
@@ -89,7 +88,7 @@ def read_junit(path: Path) -> list[TestResult]:
 def selector_matches(selector: str, r: TestResult) -> bool:
     """``[sim:]<file>[::<function>[<params glob>]]`` against one result."""
     sim, sep, rest = selector.partition(":")
-    if sep and sim in SIMS and not rest.startswith(":"):
+    if sep and sim in SIMULATORS and not rest.startswith(":"):
         if r.sim != sim:
             return False
         selector = rest

@@ -1,0 +1,115 @@
+"""The audio agent: streams clips into the chip through the harness's block player and
+publishes the samples the chip accepted (int16 arrays, one per block) to the predictor."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from cocotb.triggers import RisingEdge
+from pyuvm import ConfigDB, uvm_agent, uvm_analysis_port, uvm_driver, uvm_sequencer
+
+from refmodel.link import pack
+from tb.chip.env.sequences import AudioClip
+from tb.kit.stream import GapModel, read_int
+
+
+class BlockPlayer:
+    """Python side of the harness's audio block player (``tb/chip/chip_tb.sv``).
+
+    Each block of up to ``BlockLen`` samples is one write of the packed samples, their idle
+    gaps (seeded, drawn per sample from ``gaps``) and the pacing, then one wake-up when the
+    harness toggles ``blk_done_o`` (the block's last sample was taken).  Every sample of a
+    finished block was accepted by the chip, in order; ``on_block`` callbacks receive each
+    finished block (a copy).  ``overruns`` counts the harness's paced-mode overruns.
+    """
+
+    def __init__(self, dut, *, gaps: GapModel | None = None, pace: int = 0,
+                 name: str = "audio"):
+        self.dut, self.gaps, self.pace, self.name = dut, gaps or GapModel(None), pace, name
+        self.block_len = int(dut.BlockLen.value)
+        self.gap_bits = int(dut.GapW.value)
+        self.sent = 0
+        self.blocks = 0
+        self.overruns = 0
+        self.on_block: list[Callable[[np.ndarray], None]] = []
+
+    async def send(self, samples: np.ndarray) -> None:
+        """Play every sample in order; returns once the last one was accepted."""
+        dut = self.dut
+        x = np.asarray(samples, np.int16)
+        await RisingEdge(dut.clk_i)  # callers may come from ReadOnly (a register response)
+        for lo in range(0, len(x), self.block_len):
+            block = x[lo:lo + self.block_len]
+            if self.gaps.prob == 0.0:  # no gaps: nothing to draw
+                gaps = np.zeros(len(block), np.uint8)
+            else:
+                gaps = np.array([self.gaps.draw() for _ in block], np.uint8)
+            if gaps.size and int(gaps.max()) >> self.gap_bits:
+                raise ValueError(f"{self.name}: gap {int(gaps.max())} needs more than "
+                                 f"{self.gap_bits} bits (GapW)")
+            # the harness's block buffers (internal variables, not ports: see chip_tb.sv)
+            dut.blk_samples.value = pack(block, 16)
+            dut.blk_gaps.value = pack(gaps, self.gap_bits) if gaps.any() else 0
+            dut.blk_len_i.value = len(block)
+            dut.pace_i.value = self.pace
+            dut.blk_valid_i.value = 1
+            # overruns_o cannot change at the edge that ends a block (a sample moves there),
+            # so reading it right after the done toggle is safe on both simulators
+            before = read_int(dut.overruns_o, f"{self.name} overruns_o")
+            await dut.blk_done_o.value_change
+            # the player is idle now: offer the next block, or nothing, before the next edge
+            dut.blk_valid_i.value = 0
+            self.overruns += read_int(dut.overruns_o, f"{self.name} overruns_o") - before
+            self.sent += len(block)
+            self.blocks += 1
+            for cb in self.on_block:
+                cb(block.copy())
+
+
+class AudioDriver(uvm_driver):
+    """Streams clips through the harness's block player with seeded random gaps; publishes
+    each block of accepted samples (int16 array) to the predictor."""
+
+    def build_phase(self):
+        self.ap = uvm_analysis_port("ap", self)
+
+    def start_of_simulation_phase(self):
+        cfg = ConfigDB()
+        self.stream = self.make_stream(cfg.get(None, "", "DUT"), cfg.get(None, "", "RNG"))
+        self.stream.on_block.append(self.ap.write)
+
+    def make_stream(self, dut, rng) -> BlockPlayer:
+        gap_p = ConfigDB().get(self, "", "GAP_PROB") if self._has("GAP_PROB") else 0.0
+        return BlockPlayer(dut, gaps=GapModel(rng, gap_p, 12), name="audio")
+
+    def _has(self, key: str) -> bool:
+        try:
+            ConfigDB().get(self, "", key)
+            return True
+        except Exception:  # pyuvm raises UVMConfigItemNotFound
+            return False
+
+    async def run_phase(self):
+        while True:
+            clip: AudioClip = await self.seq_item_port.get_next_item()
+            await self.stream.send(clip.samples)
+            self.seq_item_port.item_done()
+
+
+class PacedAudioDriver(AudioDriver):
+    """Real-time pacing: one sample every ``PACE`` cycles; the harness counts overruns."""
+
+    def make_stream(self, dut, rng) -> BlockPlayer:
+        return BlockPlayer(dut, pace=ConfigDB().get(None, "", "PACE"), name="audio")
+
+
+class AudioAgent(uvm_agent):
+    """Sequencer and driver (``AudioDriver``, or a factory override) of the audio input."""
+
+    def build_phase(self):
+        self.seqr = uvm_sequencer("seqr", self)
+        self.driver = AudioDriver.create("driver", self)
+
+    def connect_phase(self):
+        self.driver.seq_item_port.connect(self.seqr.seq_item_export)

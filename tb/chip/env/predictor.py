@@ -1,0 +1,71 @@
+"""The predictor: the chip model (``refmodel/chip/top.py``) fed with what entered the chip.
+
+Analysis inputs (wired by the env): the audio driver's blocks of accepted samples and the
+register driver's completed accesses.  Outputs: ``feat_ap`` (expected
+:class:`~refmodel.chip.top.Feature`), ``det_ap`` (expected
+:class:`~refmodel.lstm.detector.Detection`) and ``reset_ap`` (:class:`ResetEvent`, before the
+stream starts again).  All the computing is the model's; this component only moves items.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from cocotb.utils import get_sim_time
+from pyuvm import ConfigDB, uvm_analysis_port, uvm_component
+
+from refmodel.chip.top import ChipModel, Feature, TopConfig
+from refmodel.lstm.detector import DetectorWeights
+from tb.chip.env.items import ResetEvent
+from tb.chip.env.sequences import RegItem
+
+
+class Predictor(uvm_component):
+    """Runs the chip model on exactly the samples the chip accepted, with the weights and
+    threshold the register traffic put in it; a new stream at every reset (hard or soft)."""
+
+    def build_phase(self):
+        self.feat_ap = uvm_analysis_port("feat_ap", self)
+        self.det_ap = uvm_analysis_port("det_ap", self)
+        self.reset_ap = uvm_analysis_port("reset_ap", self)
+        cfg = ConfigDB()
+        self.hidden, self.lanes, self.window = (cfg.get(None, "", k)
+                                                for k in ("HIDDEN", "LANES", "WINDOW"))
+        self.model = ChipModel(TopConfig(hidden=self.hidden, window=self.window))
+
+    # -- inputs (called through the analysis exports wired in the env)
+    def samples(self, block: np.ndarray) -> None:
+        """Samples the chip accepted, in order (int16, or 16-bit patterns): one model call
+        for every feature vector and detection they complete."""
+        for item in self.model.push(block):
+            (self.feat_ap if isinstance(item, Feature) else self.det_ap).write(item)
+
+    def reg_access(self, item: RegItem) -> None:
+        """A completed register access: accepted writes change what the chip computes."""
+        if self.model.access(addr=item.addr, write=item.write, data=item.data,
+                             err=bool(item.err)):
+            self.reset_ap.write(ResetEvent("soft", get_sim_time("ns")))
+
+    def restart(self, kind: str) -> None:
+        """A reset from the test (``"hard"``): the chip forgets every sample and partial
+        window, and its registers; so does the model."""
+        self.reset_ap.write(ResetEvent(kind, get_sim_time("ns")))
+        self.model.reset(kind=kind)
+
+    # -- the model's state, for tests and coverage
+    @property
+    def threshold(self) -> int:
+        return self.model.threshold
+
+    @property
+    def frames(self) -> int:
+        return self.model.frames
+
+    @property
+    def windows(self) -> int:
+        return self.model.windows
+
+    def current_weights(self) -> DetectorWeights:
+        return self.model.current_weights()
+
+    def wload_refusal(self) -> str:
+        return self.model.wload_refusal()
