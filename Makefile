@@ -2,6 +2,8 @@
 #   make SIM=verilator     bootstrap, then the default regression and its summary
 #   make test              bootstrap, then the whole test suite on both simulators
 # Knobs: SIM=icarus|verilator  SEED=<int>  NSEEDS=<n>  WAVES=1  TESTS='<pytest ids>'  AUDIO=<wav>  COV=1
+#        CLUSTER=local|tcp://host:8786|slurm|lsf|sge|pbs (regress, signoff: where the tests run;
+#        FARM_* settings in tb/flow/farm.toml)
 
 SHELL        := /bin/bash
 SIM          ?= verilator
@@ -19,7 +21,7 @@ export SIM SEED WAVES AUDIO COV
 
 .DEFAULT_GOAL := regress
 .PHONY: regress test slow sim-one frontend lstm gen bench bench-refmodel bench-coverage vectors \
-        signoff lint lint-rtl lint-py bootstrap sysdeps clean distclean
+        signoff lint lint-rtl lint-py bootstrap sysdeps clean distclean bench-farm
 
 # ---------------------------------------------------------------------------- bootstrap
 bootstrap: sysdeps $(STAMP)
@@ -52,8 +54,10 @@ $(STAMP): pyproject.toml
 # ---------------------------------------------------------------------------- runs
 # The default regression: the top-level tests over NSEEDS seeds, in parallel, with JUnit XML
 # and a one-screen summary.  AUDIO=path.wav runs the recorded-audio test on that file.
+# CLUSTER=tcp://host:8786 or slurm|lsf|sge|pbs runs it on a farm (README: Running on a farm).
 regress: bootstrap
 	@$(PY) -m tb.flow.regress --sim $(SIM) -j $(JOBS) $(if $(NSEEDS),--nseeds $(NSEEDS)) \
+	  $(if $(CLUSTER),--cluster '$(CLUSTER)') \
 	  --tests "$(or $(TESTS),$(if $(AUDIO),tb/chip/test_chip_top.py::test_top -k RecordingsTest,tb/chip/test_chip_top.py))"
 
 # The whole suite (CI): refmodel tests and every sim test on both simulators.
@@ -72,7 +76,8 @@ slow: bootstrap
 # merged into results/signoff/index.html against docs/testplan.yml.  Non-zero exit when a
 # threshold is missed.
 signoff: bootstrap
-	@$(PY) -m tb.flow.signoff --sim $(SIM) -j $(JOBS) $(if $(NSEEDS),--nseeds $(NSEEDS))
+	@$(PY) -m tb.flow.signoff --sim $(SIM) -j $(JOBS) $(if $(NSEEDS),--nseeds $(NSEEDS)) \
+	  $(if $(CLUSTER),--cluster '$(CLUSTER)')
 
 # Rerun one case exactly (the command failure reports print): TESTS='<id>' SEED=<n> WAVES=1
 sim-one: bootstrap
@@ -103,6 +108,11 @@ bench-refmodel: bootstrap
 # The full environment on 10 s of audio per simulator, and the design with Python idle
 bench: bootstrap bench-refmodel
 	@$(PY) -m tb.flow.bench
+
+# The top-level regression (NSEEDS seeds, default 2) on 1, 2 and 3 loopback Dask workers: wall
+# time, jobs per second, and the farm wall time that gives for a 1000-seed sign-off
+bench-farm: bootstrap
+	@$(PY) -m tb.flow.farm bench --sim $(SIM) --nseeds $(or $(NSEEDS),2)
 
 # What coverage collection costs: the top-level regression with and without COV=1
 bench-coverage: bootstrap

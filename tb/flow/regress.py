@@ -3,6 +3,12 @@
 ``python -m tb.flow.regress --sim verilator --nseeds 2`` (what ``make SIM=verilator`` runs).  It
 calls pytest (JUnit XML in ``results/junit-<sim>.xml``), then adds up the records every cocotb
 test leaves in ``results/records/`` and prints the summary.  Exit status is pytest's.
+
+``--cluster`` (default: the ``CLUSTER`` variable, else ``local``) picks where the tests run:
+``local`` is pytest-xdist on this machine's cores; a Dask scheduler address
+(``tcp://host:8786``) or a batch scheduler (``slurm``, ``lsf``, ``sge``, ``pbs``) runs the same
+test ids, one farm job per test and seed, and leaves the same JUnit file, records and summary,
+plus jobs per worker and retries (``tb/flow/farm.py``).
 """
 
 from __future__ import annotations
@@ -16,9 +22,11 @@ import sys
 import time
 import xml.etree.ElementTree as ET
 from collections import defaultdict
+from collections.abc import Sequence
 from pathlib import Path
 
-from tb.kit.runner import RESULTS, ROOT, SIMULATORS, ConfigError, selected_seed
+from tb.flow import farm
+from tb.kit.runner import RESULTS, ROOT, SIMULATORS, ConfigError, selected_seed, selected_sim
 
 # record keys -> summary wording, in display order
 COUNTERS = {
@@ -46,7 +54,9 @@ WORST = {
 }
 
 
-def summarize(records_dir: Path, junit: Path, wall: float, sim: str, seeds: list[int]) -> str:
+def summarize(records_dir: Path, junit: Path, wall: float, sim: str, seeds: list[int],
+              extra: Sequence[str] = ()) -> str:
+    """The one-screen summary; ``extra`` lines (the farm's) go above its closing lines."""
     totals: dict[str, float] = defaultdict(float)
     worst: dict[str, dict[str, int]] = defaultdict(dict)
     for f in sorted(records_dir.glob("*.json")):
@@ -78,6 +88,7 @@ def summarize(records_dir: Path, junit: Path, wall: float, sim: str, seeds: list
         f"wall time: {wall:.1f} s",
         f"{audio / wall if wall else 0.0:.2f} audio seconds per wall second",
         f"JUnit XML: {junit.relative_to(ROOT) if junit.is_relative_to(ROOT) else junit}",
+        *extra,
         "=" * 72,
         f"{passed} passed, {failed} failed",
     ]
@@ -86,19 +97,25 @@ def summarize(records_dir: Path, junit: Path, wall: float, sim: str, seeds: list
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m tb.flow.regress", description=__doc__)
-    ap.add_argument("--sim", default=os.environ.get("SIM", "verilator"), choices=SIMULATORS)
+    ap.add_argument("--sim", choices=SIMULATORS, help="simulator (default: SIM, else verilator)")
     ap.add_argument("--nseeds", type=int, default=2, help="seeds per test (default 2)")
     ap.add_argument("--tests", default="", help="pytest node ids or paths (default: tb/)")
     ap.add_argument("-m", dest="marker", default="sim and not slow and not bench",
                     help="pytest marker expression")
-    ap.add_argument("-j", dest="jobs", default=str(os.cpu_count() or 1), help="parallel jobs")
+    ap.add_argument("-j", dest="jobs", default=str(os.cpu_count() or 1),
+                    help="parallel jobs (local runs)")
+    ap.add_argument("--cluster", default=os.environ.get("CLUSTER", "local"),
+                    help="local (default), a Dask scheduler tcp://host:port, or slurm, lsf, "
+                         "sge, pbs (default: CLUSTER)")
     args = ap.parse_args(argv)
     if args.nseeds < 1:
         print(f"regress: --nseeds={args.nseeds} must be at least 1", file=sys.stderr)
         return 2
     try:
-        base = selected_seed()
-    except ConfigError as e:
+        args.sim = args.sim or selected_sim()
+        base = selected_seed(count=args.nseeds)
+        farm_run = farm.parse_cluster(args.cluster)[0] != "local"
+    except (ConfigError, farm.FarmError) as e:
         print(f"regress: {e}", file=sys.stderr)
         return 2
     seeds = [base + i for i in range(args.nseeds)]
@@ -113,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
             if "*" in t else [t]
     cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--sim={args.sim}",
            f"--nseeds={args.nseeds}", "-m", args.marker, f"--junitxml={junit}", *targets]
+    if farm_run:
+        return _farm(args, cmd, junit, records, base, seeds)
     if args.jobs != "1":
         cmd += ["-n", args.jobs]
     print(f"regress: seeds {seeds}; {' '.join(cmd[2:])}", flush=True)
@@ -121,6 +140,26 @@ def main(argv: list[str] | None = None) -> int:
     wall = time.monotonic() - start
     print(summarize(records, junit, wall, args.sim, seeds))
     return rc
+
+
+def _farm(args: argparse.Namespace, cmd: list[str], junit: Path, records: Path, base: int,
+          seeds: list[int]) -> int:
+    """The same pytest command as one farm job per test id (``tb/flow/farm.py``)."""
+    pytest_args = [a for a in cmd[3:] if not a.startswith("--junitxml=")]
+    print(f"regress: seeds {seeds}; {' '.join(cmd[2:])} on {args.cluster}", flush=True)
+    start = time.monotonic()
+    try:
+        run = farm.run_pytest(args.cluster, pytest_args, junit=junit,
+                              env={**os.environ, "SEED": str(base)})
+    except farm.FarmError as e:
+        print(f"regress: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # before any job was submitted
+        print("regress: interrupted", file=sys.stderr)
+        return 2
+    wall = time.monotonic() - start
+    print(summarize(records, junit, wall, args.sim, seeds, extra=run.summary_lines()))
+    return run.rc
 
 
 if __name__ == "__main__":
