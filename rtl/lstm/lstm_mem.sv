@@ -89,8 +89,7 @@ module lstm_mem
 
     assign we = ok && (lane == LaneW'(p));
 
-    // One write process per lane for both RAMs (the write enable is rare: only while weights
-    // load).
+    // One write process for both of the lane's RAMs (written only while weights load).
     always_ff @(posedge clk_i) begin
       if (we && in_w) wram_q[w_waddr] <= wl_data_i[WBits-1:0];
       if (we && in_b) bram_q[b_waddr] <= wl_data_i[BBits-1:0];

@@ -1,4 +1,4 @@
-"""Block test of ``prim_fifo``, and of the shared stream driver and sink in ``tb/common``.
+"""Block test of ``prim_fifo``, and of the shared stream driver and sink in ``tb/kit``.
 
 Seeded random items go in with random idle gaps and come out with random backpressure; the
 output must be exactly the input, in order, with nothing lost, duplicated or left over.

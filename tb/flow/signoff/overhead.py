@@ -1,11 +1,11 @@
 """``make bench-coverage``: what coverage collection costs in regression wall time.
 
-Runs every simulation test (``tb``, one seed, the same seed both times; ``--tests`` narrows
-it, e.g. to ``tb/top``) on Verilator without and with ``COV=1`` and prints the wall and CPU
-times of both runs and the overhead (CPU time counts every process of the run; on a shared
-machine it is the steadier figure).  Each set runs once untimed first, so that every build
-exists and the figures are simulation time only (the whole command takes about four
-regressions' time).  Figures only: nothing passes or fails on them.
+Runs every simulation test (``tb``, one seed, the same seed both times; ``--tests`` narrows it,
+e.g. to ``tb/chip/test_chip_top.py``) on Verilator without and with ``COV=1`` and prints the
+wall and CPU times of both runs and the overhead (CPU time counts every process of the run; on
+a shared machine it is the steadier figure). Each set runs once untimed first, so that every
+build exists and the figures are simulation time only (the whole command takes about four
+regressions' time). Figures only: nothing passes or fails on them.
 """
 
 from __future__ import annotations
