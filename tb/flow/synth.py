@@ -56,6 +56,7 @@ from pathlib import Path
 
 import yaml
 
+from tb.kit import runner
 from tb.kit.runner import ROOT
 
 RTL = ROOT / "rtl"
@@ -160,9 +161,8 @@ def _fill(template: str, dest: Path, **values: str) -> Path:
 
 # ---------------------------------------------------------------------------- sources
 def file_list() -> list[Path]:
-    """The RTL of ``rtl/files.f`` in compile order."""
-    lines = FILE_LIST.read_text().splitlines()
-    return [RTL / ln.strip() for ln in lines if ln.strip() and not ln.lstrip().startswith("#")]
+    """The RTL of ``rtl/files.f`` in compile order (parsed by the runner: one parser)."""
+    return runner.rtl_sources(runner.file_list())
 
 
 def blocks() -> list[str]:
