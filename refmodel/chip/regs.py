@@ -199,6 +199,8 @@ class RegisterModel:
         self.rvalid, self.rdata, self.rerr = False, 0, False
         self.wl_sent = False  # a weight write went out last cycle
         self.wl_sent_addr = 0
+        # registers the model has no special case for: plain storage (rw) or reset value
+        self.plain = {r.name: r.reset for r in REGISTERS}
 
     def _decode(self, addr: int) -> Register | None:
         if addr & 3:
@@ -250,7 +252,7 @@ class RegisterModel:
                 return self.cause
             case "LAST_DET":
                 return self.last_score | int(self.last_flag) << f("LAST_DET", "FLAG")
-        return 0  # write-only registers read 0
+        return 0 if reg.access == "wo" else self.plain[reg.name]  # write-only ones read 0
 
     def clock(self, i: RegInputs) -> None:
         """Advance one rising edge with inputs ``i``."""
@@ -285,6 +287,8 @@ class RegisterModel:
                     self.waddr = d & ((1 << self.wl_addr_bits) - 1)
                 case "ERR_CAUSE":
                     self.cause &= ~d
+                case _ if reg.access == "rw":
+                    self.plain[reg.name] = d & reg.mask
         if wl_valid:
             self.waddr = (self.waddr + 1) & ((1 << self.wl_addr_bits) - 1)
         self.cause |= causes

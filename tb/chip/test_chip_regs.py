@@ -4,6 +4,11 @@ Seeded random register traffic (legal and illegal addresses, writes to read-only
 weight writes while a window runs and past the weight memory, soft resets) mixed with random
 frame and detection events; every output is compared on every cycle.  This is a register
 unit test, so it steps every clock by design: the stimulus changes every cycle.
+
+``csr_tests``: the standard register tests generated from the map (``tb/chip/env/csr.py``:
+csr_hw_reset, csr_rw, csr_bit_bash, csr_aliasing over all 256 byte addresses, mem_walk over
+the pretend weight memory and every bit of the load address), every cycle still compared
+with the model.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import pytest
 from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
 
 from refmodel.chip import regs
+from tb.chip.env.csr import Csr, CsrOracle
 from tb.kit.runner import run_block
 from tb.kit.stream import read_int
 from tb.kit.testkit import make_rng, record, rerun_hint, reset, start_clock
@@ -112,6 +118,55 @@ async def random_register_traffic(dut):
     # the stimulus must have reached weight writes, soft resets and errors
     assert counts["wl"] > 20 and counts["clears"] >= 2 and counts["errors"] > 100, counts
     record("chip_regs", vectors=CYCLES)
+
+
+class CyclePort:
+    """One access at a time through ``chip_regs``, every output of every cycle compared with
+    the model (as in the random test); the port of :class:`~tb.chip.env.csr.Csr`."""
+
+    def __init__(self, dut):
+        self.dut, self.model, self.cycle = dut, regs.RegisterModel(), 0
+
+    async def _step(self, i: regs.RegInputs) -> tuple[int, bool]:
+        """One cycle with inputs ``i``; returns the DUT's (rdata, err) of that cycle."""
+        await FallingEdge(self.dut.clk_i)
+        i.wl_err = self.model.wl_sent and self.model.wl_sent_addr >= WL_DEPTH
+        _drive(self.dut, i)
+        await ReadOnly()
+        _check(self.dut, self.cycle, self.model.outputs(i))
+        got = (read_int(self.dut.reg_rdata_o, "reg_rdata_o"),
+               bool(read_int(self.dut.reg_err_o, "reg_err_o")))
+        await RisingEdge(self.dut.clk_i)
+        self.model.clock(i)
+        self.cycle += 1
+        return got
+
+    async def __call__(self, write: bool, addr: int, data: int) -> tuple[int, bool]:
+        await self._step(regs.RegInputs(req=True, we=write, addr=addr, wdata=data))
+        resp = await self._step(regs.RegInputs())  # the response cycle
+        await self._step(regs.RegInputs())
+        return resp
+
+
+@cocotb.test()
+async def csr_tests(dut):
+    """csr_hw_reset, csr_rw, csr_bit_bash, csr_aliasing and mem_walk from the map."""
+    await start_clock(dut.clk_i)
+    rng = make_rng(dut._log)
+    _drive(dut, regs.RegInputs())
+    await reset(dut.clk_i, dut.rst_ni)
+    port = CyclePort(dut)
+    csr = Csr(port, CsrOracle(WL_DEPTH), rng, dut._log.info, " (chip_regs)")
+    await csr.hw_reset()
+    await csr.rw()
+    await csr.bit_bash()
+    await csr.aliasing()
+    await csr.mem_walk([int(w) for w in rng.integers(0, 1 << 16, WL_DEPTH)])
+    addr_bits = regs.field("WLOAD_ADDR", "ADDR").width
+    for b in range(addr_bits):  # every bit of the load address, and the wrap past the top
+        await csr.mem_walk([int(rng.integers(0, 1 << 16))], start=1 << b)
+    await csr.mem_walk([int(rng.integers(0, 1 << 16))], start=(1 << addr_bits) - 1)
+    record("chip_regs.csr", vectors=csr.checked)
 
 
 @pytest.mark.sim
