@@ -4,6 +4,7 @@
 # Knobs: SIM=icarus|verilator  SEED=<int>  NSEEDS=<n>  WAVES=1  TESTS='<pytest ids>'  AUDIO=<wav>  COV=1
 #        CLUSTER=local|tcp://host:8786|slurm|lsf|sge|pbs (regress, signoff: where the tests run;
 #        FARM_* settings in tb/flow/farm.toml)
+#        mutate: MUTANTS=<n>  SUITE=test|regress  MODULES=<glob>  MUTANT=<id>  RTL_REV=<git rev>
 
 SHELL        := /bin/bash
 SIM          ?= verilator
@@ -22,7 +23,7 @@ export SIM SEED WAVES AUDIO COV
 .DEFAULT_GOAL := regress
 .PHONY: regress test slow sim-one frontend lstm gen bench bench-refmodel bench-coverage vectors \
         signoff lint lint-rtl lint-py bootstrap sysdeps clean distclean bench-farm \
-        synth synth-check synth-asic synth-fpga
+        synth synth-check synth-asic synth-fpga mutate
 
 # ---------------------------------------------------------------------------- bootstrap
 bootstrap: sysdeps $(STAMP)
@@ -141,6 +142,17 @@ synth-asic: bootstrap
 # ECP5 alone: about 6 minutes.
 synth-fpga: bootstrap
 	@$(PY) -m tb.flow.synth fpga
+
+# ---------------------------------------------------------------------------- mutation testing
+# Seeded mutants of the RTL (pyslang syntax tree; docs/mutate.md), each judged by the tests that
+# cover its module (SUITE=test: make test's; SUITE=regress: the default regression), in parallel
+# (CLUSTER: on the farm).  Kill table and survivors: results/mutate/report.md and .json.
+# MUTANT=<id> reruns one mutant; RTL_REV=<rev> mutates that revision's rtl/.
+mutate: bootstrap
+	@$(PY) -m tb.flow.mutate -j $(JOBS) --mutants $(or $(MUTANTS),40) --seed $(or $(SEED),1) \
+	  --suite $(or $(SUITE),test) --modules '$(or $(MODULES),*)' \
+	  $(if $(MUTANT),--only '$(MUTANT)') $(if $(RTL_REV),--rtl-rev '$(RTL_REV)') \
+	  $(if $(CLUSTER),--cluster '$(CLUSTER)')
 
 # ---------------------------------------------------------------------------- lint
 lint: lint-rtl lint-py

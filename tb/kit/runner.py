@@ -31,8 +31,11 @@ from pathlib import Path
 from tb.kit import toolchain
 
 ROOT = Path(__file__).resolve().parents[2]
-RTL = ROOT / "rtl"
-BUILD = ROOT / "sim_build"
+# MELSTM_RTL / MELSTM_BUILD: another RTL tree (a copy laid out like rtl/, files.f included)
+# and its own build folder; `make mutate` (tb/flow/mutate.py) points the tests at a mutated
+# copy this way, never touching the checkout's rtl/ or sim_build/.
+RTL = Path(os.environ.get("MELSTM_RTL") or ROOT / "rtl")
+BUILD = Path(os.environ.get("MELSTM_BUILD") or ROOT / "sim_build")
 RESULTS = Path(os.environ.get("MELSTM_RESULTS") or ROOT / "results")  # records, JUnit, coverage
 SIMULATORS = ("icarus", "verilator")  # what SIM, --sim and the testplan's "<sim>:" accept
 DEFAULT_SIM = "verilator"
