@@ -1004,6 +1004,8 @@ def main(argv: list[str] | None = None) -> int:
 
     mjobs = [{**common, "mutant": asdict(m), "tests": tests[m.module],
               "timeout": budget(tests[m.module])} for m in mutants]
+    # Seeded order: an interrupted run has judged a random subset, not the first files.
+    random.Random(seed).shuffle(mjobs)
     results: dict[str, dict] = {}
     t1 = time.monotonic()
     width = len(str(len(mjobs)))
