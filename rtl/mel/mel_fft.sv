@@ -16,6 +16,8 @@
 //          floor(x / 2) rounded at TwiddleFrac equals x rounded at TwiddleFrac + 1, exactly.
 // Memory:  FftPoints words of {im, re} in two banks selected by address parity: a butterfly's
 //          two addresses differ in one bit, so a and b (and a' and b') never share a bank.
+//          Each bank has one write port and one registered read port (an SRAM macro): the
+//          raw words are registered, and the bank swap and zero padding act after the register.
 //          Words z[m], m >= FramePairs (the zero padding) are not written: stage 0 reads zero.
 // Multipliers: 4 (FftBits x TwiddleBits).
 module mel_fft
@@ -56,7 +58,7 @@ module mel_fft
   logic            ph_q, ph_d;          // output phase: 0 reads Z[k], 1 reads Z[m]
   logic            out_valid_q, out_valid_d;
   logic [AW-1:0]   out_k_q;             // datapath registers: no reset, guarded by out_valid_q
-  logic [WordW-1:0] out_zk_q, out_zm_q;
+  logic [WordW-1:0] out_zk_q;
 
   // ---------------------------------------------------------------- memory
   logic [WordW-1:0] bank0_q [HalfN];    // no reset: every word is written before it is read
@@ -71,9 +73,13 @@ module mel_fft
   logic [AW-1:0]    lo_mask, j_full, addr_a, addr_b, tw_addr, rd_addr;
   logic [TwShW-1:0] tw_shift;
   logic             bank_a;
-  logic [WordW-1:0] rd0, rd1, word_a, word_b;
+  logic [BW-1:0]    ra0, ra1;
+  logic [WordW-1:0] word_a, word_b;
   logic signed [TwiddleBits-1:0] tw_re, tw_im;
-  logic             zero_a, zero_b;
+  logic             zero_a, zero_b, rd_en;
+  // Registered bank reads (no reset: qualified by s1_valid_q or the output phase).
+  logic [WordW-1:0] rd0_q, rd1_q;
+  logic             bank_a_q, zero_a_q, zero_b_q;
 
   assign in_ready_o = state_q == StLoad;
   assign in_fire    = in_valid_i && in_ready_o;
@@ -92,12 +98,14 @@ module mel_fft
   // Output phase reads one word through port "a": Z[k], then Z[(FftPoints - k) mod FftPoints].
   assign rd_addr  = (state_q == StOut) ? (ph_q ? AW'(0) - k_q : k_q) : addr_a;
 
-  // The two addresses sit in different banks (they differ in one bit).
+  // The two addresses sit in different banks (they differ in one bit).  The banks are read
+  // on every issue and in the output phase (phase 1, or phase 0 when the item can leave), and
+  // the words are used the next cycle.
   assign bank_a = ^rd_addr;
-  assign rd0    = bank0_q[bank_a ? addr_b[AW-1:1] : rd_addr[AW-1:1]];
-  assign rd1    = bank1_q[bank_a ? rd_addr[AW-1:1] : addr_b[AW-1:1]];
-  assign word_a = bank_a ? rd1 : rd0;
-  assign word_b = bank_a ? rd0 : rd1;
+  assign ra0    = bank_a ? addr_b[AW-1:1] : rd_addr[AW-1:1];
+  assign ra1    = bank_a ? rd_addr[AW-1:1] : addr_b[AW-1:1];
+  assign word_a = bank_a_q ? rd1_q : rd0_q;
+  assign word_b = bank_a_q ? rd0_q : rd1_q;
   // Zero padding: in stage 0 an address holding z[m], m >= FramePairs, reads as zero.
   logic [AW-1:0] rev_a, rev_b;
   for (genvar i = 0; i < AW; i++) begin : gen_bitrev
@@ -114,7 +122,7 @@ module mel_fft
   logic             s1_valid_q, s1_shift_q;
   logic [AW-1:0]    s1_addr_q;           // address a (b = a + 2^s): no reset, guarded by valid
   logic [StW-1:0]   s1_stage_q;
-  logic [WordW-1:0] s1_a_q, s1_b_q;
+  logic [WordW-1:0] s1_a, s1_b;        // the operands, from the registered bank reads
   logic signed [TwiddleBits-1:0] s1_wr_q, s1_wi_q;
 
   // ---------------------------------------------------------------- pipeline stage 2: products
@@ -125,8 +133,10 @@ module mel_fft
   logic signed [ProdW-1:0] s2_rr_q, s2_ii_q, s2_ri_q, s2_ir_q;
   logic signed [FftBits-1:0] b_re, b_im;
 
-  assign b_re = $signed(s1_b_q[FftBits-1:0]);
-  assign b_im = $signed(s1_b_q[WordW-1:FftBits]);
+  assign s1_a = zero_a_q ? '0 : word_a;
+  assign s1_b = zero_b_q ? '0 : word_b;
+  assign b_re = $signed(s1_b[FftBits-1:0]);
+  assign b_im = $signed(s1_b[WordW-1:FftBits]);
 
   // ---------------------------------------------------------------- butterfly sums and rounding
   logic signed [SumW-1:0] t_re, t_im, a_re_s, a_im_s;
@@ -214,6 +224,16 @@ module mel_fft
   assign out_busy  = state_q == StOut && k_q != AW'(SplitItems);
   assign out_end   = state_q == StOut && k_q == AW'(SplitItems) && out_fire;
 
+  // Bank reads: every issue, and the output phases that move (phase 1, or phase 0 once the
+  // offered item can leave; Z[m] stays in the read register while the item waits).
+  assign rd_en = issue || (out_busy && (ph_q || out_free));
+  always_ff @(posedge clk_i) begin
+    if (rd_en) rd0_q <= bank0_q[ra0];
+  end
+  always_ff @(posedge clk_i) begin
+    if (rd_en) rd1_q <= bank1_q[ra1];
+  end
+
   assign load_d  = (clear_i || load_last) ? '0 : in_fire ? load_q + IdxW'(1) : load_q;
   // Two idle cycles after the last issue: its results are written before stage s+1 reads.
   assign cnt_d   = (clear_i || load_last || pass_end) ? '0
@@ -268,8 +288,8 @@ module mel_fft
       s1_addr_q  <= addr_a;
       s1_stage_q <= stage_q;
       s1_shift_q <= ShiftMask[stage_q];
-      s1_a_q     <= zero_a ? '0 : word_a;
-      s1_b_q     <= zero_b ? '0 : word_b;
+      zero_a_q   <= zero_a;
+      zero_b_q   <= zero_b;
       s1_wr_q    <= tw_re;
       s1_wi_q    <= tw_im;
     end
@@ -279,7 +299,7 @@ module mel_fft
       s2_addr_q  <= s1_addr_q;
       s2_stage_q <= s1_stage_q;
       s2_shift_q <= s1_shift_q;
-      s2_a_q     <= s1_a_q;
+      s2_a_q     <= s1_a;
       // The four products are formed here rather than by continuous assignments: an
       // event-driven simulator then computes each once per butterfly, not once for every
       // operand register that changed.
@@ -290,21 +310,24 @@ module mel_fft
     end
   end
 
-  // Output registers: Z[k] is read in phase 0 (when the previous item leaves), Z[m] in phase 1.
   always_ff @(posedge clk_i) begin
-    if (out_busy) begin
-      if (!ph_q && out_free) out_zk_q <= word_a;
-      if (ph_q) begin
-        out_zm_q <= word_a;
-        out_k_q  <= k_q;
-      end
+    if (rd_en) bank_a_q <= bank_a;
+  end
+
+  // Output: Z[k] is read in phase 0 (when the previous item leaves) and registered in phase 1,
+  // when Z[m] is read; Z[m] stays in the read register while the item is offered (no read
+  // happens in phase 0 until the item can leave).
+  always_ff @(posedge clk_i) begin
+    if (out_busy && ph_q) begin
+      out_zk_q <= word_a;
+      out_k_q  <= k_q;
     end
   end
 
   assign out_valid_o = out_valid_q;
   assign out_k_o     = out_k_q;
   assign out_zk_o    = out_zk_q;
-  assign out_zm_o    = out_zm_q;
+  assign out_zm_o    = word_a;
 
   logic chk_rst_n;
   logic unused_bit;

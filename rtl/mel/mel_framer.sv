@@ -7,8 +7,10 @@
 //                as soon as FrameLen samples from the frame start are stored.  After the last
 //                pair of a frame the first Hop samples are released.
 // Latency: out_valid_o rises the cycle after the sample that completes a frame is accepted.
-// Memory:  SampleRamDepth x SampleBits; banked by address parity (frame starts are even, so
-//          x[2m] and x[2m+1] come from different banks): one write and one read per bank.
+// Memory:  SampleRamDepth x SampleBits in two banks by address parity (frame starts are even,
+//          so x[2m] and x[2m+1] come from different banks): one write and one registered read
+//          per bank, i.e. two single-port-read SRAMs.  The pair register is read every cycle
+//          at the pair the output shows next (base_d, idx_d), one cycle ahead of the handshake.
 module mel_framer
   import mel_pkg::*;
 (
@@ -25,14 +27,18 @@ module mel_framer
   localparam int AddrW = prim_util_pkg::idx_width(SampleRamDepth);  // wraps: a power of 2
   localparam int CntW  = prim_util_pkg::cnt_width(SampleRamDepth);  // samples held
   localparam int IdxW  = prim_util_pkg::idx_width(FramePairs);
+  localparam int BankW = AddrW - 1;                                 // bank address
 
-  logic [SampleBits-1:0] ram_q [SampleRamDepth];  // sample RAM: no reset, guarded by avail_q
+  // Sample RAM, even and odd addresses: no reset, guarded by avail_q.
+  logic [SampleBits-1:0] even_q [SampleRamDepth / 2];
+  logic [SampleBits-1:0] odd_q  [SampleRamDepth / 2];
+  logic [2*SampleBits-1:0] pair_q;  // {x[2m+1], x[2m]} of (base_q, idx_q): no reset
   logic [AddrW-1:0]      wr_q, wr_d;        // next write address
   logic [AddrW-1:0]      base_q, base_d;    // address of the current frame's first sample
   logic [CntW-1:0]       avail_q, avail_d;  // samples stored from base_q on
   logic [IdxW-1:0]       idx_q, idx_d;      // pair index m within the frame
   logic                  in_fire, out_fire, frame_end;
-  logic [AddrW-1:0]      rd_even, rd_odd;
+  logic [BankW-1:0]      rd_pair;  // bank address of the pair shown next cycle
   logic                  chk_rst_n;
 
   assign in_ready_o  = avail_q != CntW'(SampleRamDepth);
@@ -42,10 +48,10 @@ module mel_framer
   assign frame_end   = out_fire && idx_q == IdxW'(FramePairs - 1);
 
   // Frame samples are never overwritten while they are read: writes go to base + avail with
-  // avail >= FrameLen while out_valid_o is high, so the pair holds while stalled.
-  assign rd_even    = base_q + AddrW'({idx_q, 1'b0});
-  assign rd_odd     = rd_even + AddrW'(1);
-  assign out_pair_o = {ram_q[rd_odd], ram_q[rd_even]};
+  // avail >= FrameLen while out_valid_o is high (and idx_q > 0 only then), so the pair read at
+  // (base_d, idx_d) is never written in the cycle it is read, and it holds while stalled.
+  assign rd_pair    = BankW'((base_d + AddrW'({idx_d, 1'b0})) >> 1);
+  assign out_pair_o = pair_q;
 
   always_comb begin
     wr_d    = wr_q;
@@ -85,7 +91,13 @@ module mel_framer
   end
 
   always_ff @(posedge clk_i) begin
-    if (in_fire) ram_q[wr_q] <= in_sample_i;
+    if (in_fire && !wr_q[0]) even_q[wr_q[AddrW-1:1]] <= in_sample_i;
+  end
+  always_ff @(posedge clk_i) begin
+    if (in_fire && wr_q[0]) odd_q[wr_q[AddrW-1:1]] <= in_sample_i;
+  end
+  always_ff @(posedge clk_i) begin
+    pair_q <= {odd_q[rd_pair], even_q[rd_pair]};
   end
 
   assign chk_rst_n = rst_ni && !clear_i;
