@@ -12,6 +12,12 @@ PYTHON       ?= python3
 VENV         := .venv
 PY           := $(VENV)/bin/python
 STAMP        := $(VENV)/.installed
+TRAIN_STAMP  := $(VENV)/.installed-train
+# Detector training knobs (make train / eval / eval-sizes)
+HIDDEN       ?= 32
+TRAIN_SEED   ?= 0
+EPOCHS       ?= 40
+DATA_DIR     ?= data/corpus
 # Debian packages: Icarus; Debian's Verilator only for verilator_coverage; lcov for genhtml;
 # g++ builds Verilator models; ccache keeps Verilator rebuilds to seconds; liblz4-dev for
 # Verilator's FST writer (WAVES=1).
@@ -23,7 +29,7 @@ export SIM SEED WAVES AUDIO COV
 .DEFAULT_GOAL := regress
 .PHONY: regress test slow sim-one frontend lstm gen bench bench-refmodel bench-coverage vectors \
         signoff lint lint-rtl lint-py bootstrap sysdeps clean distclean bench-farm \
-        synth synth-check synth-asic synth-fpga mutate
+        synth synth-check synth-asic synth-fpga mutate train eval eval-sizes
 
 # ---------------------------------------------------------------------------- bootstrap
 bootstrap: sysdeps $(STAMP)
@@ -53,6 +59,12 @@ $(STAMP): pyproject.toml
 	@$(PY) -m pip install -q --disable-pip-version-check -e .
 	@touch $@
 
+# The training extra of pyproject.toml (JAX on the CPU, optax): for train, eval and test.
+$(TRAIN_STAMP): $(STAMP)
+	@echo "bootstrap: installing the training extra (JAX, optax) from pyproject.toml"
+	@$(PY) -m pip install -q --disable-pip-version-check -e '.[train]'
+	@touch $@
+
 # ---------------------------------------------------------------------------- runs
 # The default regression: the top-level tests over NSEEDS seeds, in parallel, with JUnit XML
 # and a one-screen summary.  AUDIO=path.wav runs the recorded-audio test on that file.
@@ -63,7 +75,7 @@ regress: bootstrap
 	  --tests "$(or $(TESTS),$(if $(AUDIO),tb/chip/test_chip_top.py::test_top -k RecordingsTest,tb/chip/test_chip_top.py))"
 
 # The whole suite (CI): refmodel tests and every sim test on both simulators.
-test: bootstrap
+test: bootstrap $(TRAIN_STAMP)
 	@MELSTM_SUITE=ci $(PY) -m pytest -n $(JOBS) -p no:cacheprovider --sim icarus,verilator \
 	  -m "not slow and not bench and not signoff" \
 	  --junitxml results/junit-test.xml
@@ -92,6 +104,27 @@ frontend: bootstrap
 
 lstm: bootstrap
 	@$(PY) -m tb.flow.regress --sim $(SIM) -j $(JOBS) --nseeds 1 --tests "tb/lstm"
+
+# ---------------------------------------------------------------------------- detector training
+# Quantization-aware training on DATA_DIR (make dataset): writes
+# vectors/detector_weights_music_h$(HIDDEN).npz and its training record (.json, with the threshold)
+train: bootstrap $(TRAIN_STAMP)
+	@$(PY) -m train.fit --data $(DATA_DIR) --hidden $(HIDDEN) --seed $(TRAIN_SEED) --epochs $(EPOCHS)
+
+# Float / ONNX / fixed models on the test split: results/eval/report.md and the ROC plot
+eval: bootstrap $(TRAIN_STAMP)
+	@$(PY) -m train.evaluate --data $(DATA_DIR) \
+	  --weights vectors/detector_weights_music_h$(HIDDEN).npz
+
+# Accuracy against size: trains H = 16 and 64 into results/eval/sizes/, evaluates them with H = 32
+eval-sizes: bootstrap $(TRAIN_STAMP)
+	@mkdir -p results/eval/sizes
+	@for h in 16 64; do \
+	  $(PY) -m train.fit --data $(DATA_DIR) --hidden $$h --seed $(TRAIN_SEED) --epochs $(EPOCHS) \
+	    --out results/eval/sizes/detector_weights_music_h$$h.npz || exit 1; done
+	@$(PY) -m train.evaluate --data $(DATA_DIR) --weights \
+	  results/eval/sizes/detector_weights_music_h16.npz vectors/detector_weights_music_h32.npz \
+	  results/eval/sizes/detector_weights_music_h64.npz
 
 # ---------------------------------------------------------------------------- generation
 # ROM images, generated packages and docs from the refmodel configs (rtl/gen, docs/registers.md)

@@ -1,0 +1,310 @@
+"""Quantization-aware training of the music detector (JAX + optax, CPU).
+
+    python -m train.fit [--data data/corpus] [--hidden 32] [--seed 0] [--epochs 40]
+                        [--out vectors/detector_weights_music_h32.npz]
+
+Reads the corpus of ``make dataset`` (``train.corpus.load``: train and val splits of 198-frame
+windows of feature codes), trains the LSTM of :mod:`train.model` with binary cross-entropy
+(classes weighted to balance), Adam with a cosine learning-rate decay and gradient clipping,
+one ``lax.scan`` over the window's frames per batch, and keeps the parameters of the epoch
+with the lowest validation loss (early stop after ``--patience`` epochs without a better
+one).  The forward pass sees the chip's integer weight grid (straight-through rounding).
+
+Augmentation (``--gain-db G``, default 6): every training window gets a random gain in
+[-G, +G] dB, which on log-mel codes is an additive shift of ``gain * 255 / 80`` codes
+(``FrontendConfig.codes_per_db``); codes at 0 (below the front end's floor) stay 0 and the
+rest is clipped to 0..255.
+
+Then the bit-accurate fixed model (``refmodel.lstm.detector.run_fixed``) scores the validation
+split and the flag threshold is chosen on it (:data:`train.metrics.THRESHOLD_RULE`).
+Writes the weight file (``DetectorWeights.save``, its note says how it was made) and the
+training record beside it (same name, ``.json``: data hash, seed, epochs, hyperparameters,
+per-epoch history, wall time, weight-grid fit, threshold and its validation operating point).
+
+Everything is seeded by ``--seed``: the same data and seed give the same weight file bytes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from refmodel.lstm.config import DetectorConfig
+from refmodel.lstm.detector import run_fixed, scores_float
+from refmodel.lstm.weights import DetectorWeights
+from refmodel.mel.config import DEFAULT as FRONTEND
+from train import metrics
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = ROOT / "data" / "corpus"
+
+
+def default_out(hidden: int) -> Path:
+    """vectors/detector_weights_music_h<H>.npz"""
+    return ROOT / "vectors" / f"detector_weights_music_h{hidden}.npz"
+
+
+def record_path(weights_path: Path) -> Path:
+    """The training record beside a weight file: same name, ``.json``."""
+    return Path(weights_path).with_suffix(".json")
+
+
+@dataclass(frozen=True)
+class FitConfig:
+    """Training hyperparameters (all recorded in the training record)."""
+
+    hidden: int = 32
+    seed: int = 0
+    epochs: int = 40
+    batch: int = 64
+    lr: float = 3e-3
+    lr_final_fraction: float = 0.1  # cosine decay from lr to lr * this over the epochs
+    clip_norm: float = 1.0  # global gradient-norm clip
+    patience: int = 10  # early stop after this many epochs without a lower val loss
+    gain_db: float = 6.0  # augmentation: random gain in [-gain_db, +gain_db] per window
+    max_fpr: float = 0.01  # threshold rule: validation FPR at most this
+
+    def __post_init__(self) -> None:
+        for name in ("hidden", "epochs", "batch", "patience"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name}={getattr(self, name)} must be >= 1")
+        if not self.lr > 0:
+            raise ValueError(f"lr={self.lr} must be > 0")
+        if not 0 <= self.gain_db <= 40:
+            raise ValueError(f"gain_db={self.gain_db} must be in 0..40")
+        if not 0 < self.max_fpr < 1:
+            raise ValueError(f"max_fpr={self.max_fpr} must be in (0, 1)")
+
+
+class FitError(Exception):
+    """A problem with the inputs, reported on one line."""
+
+
+def load_split(root: Path, split: str) -> Any:
+    """``train.corpus.load(root, split)``, with a one-line error naming what is missing."""
+    from train import corpus
+
+    data_hash(root)  # the corpus is there
+    try:
+        return corpus.load(root, split)
+    except (OSError, ValueError, KeyError) as exc:
+        raise FitError(f"{root}: cannot load the {split} split: {exc}") from None
+
+
+def data_hash(root: Path) -> str:
+    """The corpus content hash from its manifest."""
+    if not (Path(root) / "manifest.json").is_file():
+        raise FitError(f"{root}: no manifest.json; build the corpus first (make dataset "
+                       f"DATA_DIR={root})")
+    try:
+        manifest = json.loads((Path(root) / "manifest.json").read_text())
+    except (OSError, ValueError) as exc:
+        raise FitError(f"{root}/manifest.json: cannot read it: {exc}") from None
+    for key in ("sha256", "content_sha256", "hash"):
+        if isinstance(manifest.get(key), str):
+            return manifest[key]
+    raise FitError(f"{root}/manifest.json: no content hash (key 'sha256')")
+
+
+def gain_shift(codes: np.ndarray, gain_db: np.ndarray) -> np.ndarray:
+    """Feature codes of the same windows at another level (see the module docstring).
+
+    Args:
+        codes: uint8 (B, T, 32).
+        gain_db: float (B,) gain per window in dB.
+
+    Returns:
+        uint8 (B, T, 32).
+    """
+    shift = np.rint(np.asarray(gain_db) * FRONTEND.codes_per_db).astype(np.int16)
+    moved = np.clip(codes.astype(np.int16) + shift[:, None, None], 0, FRONTEND.code_max)
+    return np.where(codes == 0, 0, moved).astype(np.uint8)
+
+
+def _batches(n: int, batch: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """A shuffled epoch in equal batches (the last one wraps to the epoch's start)."""
+    order = rng.permutation(n)
+    n_b = -(-n // batch)
+    idx = np.resize(order, n_b * batch)
+    return [idx[k * batch:(k + 1) * batch] for k in range(n_b)]
+
+
+def fit(data: Path, fc: FitConfig, *, log: Any = print) -> tuple[DetectorWeights, dict]:
+    """Train one detector; returns the weights and the training record (a JSON-able dict)."""
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    from train import model
+
+    t_start = time.monotonic()
+    cfg = DetectorConfig(hidden=fc.hidden)
+    sha = data_hash(data)
+    tr, va = load_split(data, "train"), load_split(data, "val")
+    for name, split in (("train", tr), ("val", va)):
+        if split.codes.ndim != 3 or split.codes.shape[1:] != (cfg.window, cfg.inputs):
+            raise FitError(f"{data}: {name} codes have shape {split.codes.shape}, expected "
+                           f"(n, {cfg.window}, {cfg.inputs})")
+        if len(np.unique(split.label)) != 2:
+            raise FitError(f"{data}: the {name} split needs both music and non-music windows")
+    y_tr = tr.label.astype(np.float32)
+    n_pos = float(y_tr.sum())
+    class_w = np.array([len(y_tr) / (2 * (len(y_tr) - n_pos)), len(y_tr) / (2 * n_pos)],
+                       np.float32)
+    batch = min(fc.batch, len(y_tr))
+    rng = np.random.default_rng(fc.seed)
+    n_steps = fc.epochs * -(-len(y_tr) // batch)
+    sched = optax.cosine_decay_schedule(fc.lr, n_steps, alpha=fc.lr_final_fraction)
+    opt = optax.chain(optax.clip_by_global_norm(fc.clip_norm), optax.adam(sched))
+
+    def loss_fn(p, codes, y, w):
+        lg = model.qat_logits(p, model.codes_to_x(codes, cfg), cfg)
+        return jnp.sum(w * optax.sigmoid_binary_cross_entropy(lg, y)) / jnp.sum(w)
+
+    @jax.jit
+    def train_step(p, state, codes, y, w):
+        loss, grads = jax.value_and_grad(loss_fn)(p, codes, y, w)
+        updates, state = opt.update(grads, state, p)
+        p = model.clip_to_range(optax.apply_updates(p, updates), cfg)
+        return p, state, loss
+
+    @jax.jit
+    def val_logits(p, codes):
+        return model.qat_logits(p, model.codes_to_x(codes, cfg), cfg)
+
+    def predict(p, codes):
+        out = []
+        for k in range(0, len(codes), 256):
+            chunk = codes[k:k + 256]
+            pad = 256 - len(chunk)  # one compiled shape
+            full = np.concatenate([chunk, np.zeros((pad,) + chunk.shape[1:], np.uint8)])
+            out.append(np.asarray(val_logits(p, full))[:len(chunk)])
+        return np.concatenate(out).astype(np.float64)
+
+    def bce(lg, y):
+        return float(np.mean(np.logaddexp(0, lg) - y * lg))
+
+    params = model.init_params(jax.random.PRNGKey(fc.seed), cfg)
+    state = opt.init(params)
+    y_va = va.label.astype(np.float64)
+    best = (np.inf, 0, params)
+    history = []
+    log(f"train.fit: H={fc.hidden}, {len(y_tr)} train windows ({int(n_pos)} music), "
+        f"{len(y_va)} val windows, data {sha[:12]}, seed {fc.seed}, up to {fc.epochs} epochs")
+    for epoch in range(1, fc.epochs + 1):
+        t0 = time.monotonic()
+        losses = []
+        for idx in _batches(len(y_tr), batch, rng):
+            codes = tr.codes[idx]
+            if fc.gain_db > 0:
+                codes = gain_shift(codes, rng.uniform(-fc.gain_db, fc.gain_db, len(idx)))
+            y = y_tr[idx]
+            params, state, loss = train_step(params, state, codes, y, class_w[y.astype(int)])
+            losses.append(float(loss))
+        lg = predict(params, va.codes)
+        val_loss = bce(lg, y_va)
+        val_acc = float(np.mean((lg >= 0) == (y_va > 0.5)))
+        history.append({"epoch": epoch, "train_loss": float(np.mean(losses)),
+                        "val_loss": val_loss, "val_accuracy": val_acc,
+                        "seconds": time.monotonic() - t0})
+        mark = ""
+        if val_loss < best[0]:
+            best = (val_loss, epoch, params)
+            mark = "  *best"
+        log(f"epoch {epoch:3d}/{fc.epochs}  loss {np.mean(losses):.4f}  val loss {val_loss:.4f}"
+            f"  val acc {100 * val_acc:6.2f} %  ({time.monotonic() - t0:.1f} s){mark}")
+        if epoch - best[1] >= fc.patience:
+            log(f"early stop: no lower val loss for {fc.patience} epochs")
+            break
+    _, best_epoch, params = best
+
+    fit_report = model.saturation(params, cfg)
+    weights = model.to_weights(params, cfg)
+    flat_va = va.codes.reshape(-1, cfg.inputs)
+    run = run_fixed(flat_va, weights)
+    s_float = scores_float(flat_va, weights)
+    thr_int = metrics.choose_threshold(run.score_int, va.label, fc.max_fpr, cfg.sig_one)
+    thr = thr_int / cfg.sig_one
+    s_fixed = run.score_int / cfg.sig_one
+    wall = time.monotonic() - t_start
+    note = (f"trained by python -m train.fit on corpus sha256 {sha}, seed {fc.seed}, "
+            f"{len(history)} epochs (best {best_epoch}), H={fc.hidden}; threshold {thr:.6f} "
+            f"({thr_int}/{cfg.sig_one})")
+    weights = model.to_weights(params, cfg, note=note)
+    record = {
+        "what": "training record of python -m train.fit",
+        "data": {"dir": str(data), "sha256": sha, "train_windows": int(len(y_tr)),
+                 "val_windows": int(len(y_va))},
+        "seed": fc.seed,
+        "hyperparameters": asdict(fc),
+        "epochs_run": len(history),
+        "best_epoch": best_epoch,
+        "history": history,
+        "wall_s": wall,
+        "weight_grid_fit": fit_report,
+        "threshold": thr,
+        "threshold_int": thr_int,
+        "threshold_rule": metrics.THRESHOLD_RULE.format(max_fpr=fc.max_fpr),
+        "val": {
+            "fixed": metrics.operating_point(s_fixed, va.label, thr)
+            | {"tpr_at_1pct_fpr": metrics.tpr_at_fpr(s_fixed, va.label, 0.01),
+               "auc": metrics.auc(s_fixed, va.label)},
+            "float": metrics.operating_point(s_float, va.label, thr),
+            "max_abs_fixed_minus_float": float(np.max(np.abs(s_fixed - s_float))),
+        },
+        "versions": {"python": platform.python_version(), "jax": jax.__version__,
+                     "optax": optax.__version__, "numpy": np.__version__},
+    }
+    op = record["val"]["fixed"]
+    log(f"best epoch {best_epoch}; threshold {thr:.4f} on val (fixed model): accuracy "
+        f"{100 * op['accuracy']:.2f} %, TPR {100 * op['tpr']:.2f} %, FPR {100 * op['fpr']:.2f} %"
+        f"; max |fixed - float| {record['val']['max_abs_fixed_minus_float']:.4f}; "
+        f"{wall:.0f} s")
+    for name, st in fit_report.items():
+        if st["clipped"] > 0.001:
+            log(f"note: {100 * st['clipped']:.1f} % of {name} sit at the ends of its range "
+                f"(+-{st['limit']:g})")
+    return weights, record
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m train.fit", description=__doc__.split("\n")[0])
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA, help="corpus folder (make dataset)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="weight file (default vectors/detector_weights_music_h<H>.npz); the "
+                        "training record goes beside it as .json")
+    d = FitConfig()
+    for name, typ in (("hidden", int), ("seed", int), ("epochs", int), ("batch", int),
+                      ("lr", float), ("patience", int), ("gain_db", float), ("max_fpr", float)):
+        p.add_argument(f"--{name.replace('_', '-')}", type=typ, default=getattr(d, name),
+                       help=f"default {getattr(d, name)}")
+    args = p.parse_args(argv)
+    try:
+        fc = FitConfig(**{k: getattr(args, k) for k in ("hidden", "seed", "epochs", "batch",
+                                                         "lr", "patience", "gain_db",
+                                                         "max_fpr")})
+        DetectorConfig(hidden=fc.hidden)
+        out = args.out if args.out is not None else default_out(fc.hidden)
+        if out.suffix != ".npz" or not out.parent.is_dir():
+            raise FitError(f"{out}: must be a .npz file in an existing folder")
+        weights, record = fit(args.data, fc)
+    except (FitError, ValueError) as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        return 1
+    weights.save(out)
+    record["weights_file"] = out.name
+    record_path(out).write_text(json.dumps(record, indent=1) + "\n")
+    print(f"wrote {out} and {record_path(out).name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,73 @@
+"""The JAX training model mirrors the chip's float golden and its integer weight grid."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+jax = pytest.importorskip("jax")
+import jax.numpy as jnp  # noqa: E402
+
+from refmodel.lstm.config import DetectorConfig  # noqa: E402
+from refmodel.lstm.detector import scores_float  # noqa: E402
+from refmodel.lstm.weights import DetectorWeights  # noqa: E402
+from refmodel.mel.config import DEFAULT as FRONTEND  # noqa: E402
+from train import model  # noqa: E402
+from train.fit import gain_shift  # noqa: E402
+
+
+def _codes(rng: np.random.Generator, windows: int, window: int) -> np.ndarray:
+    """Slowly varying codes over the whole 0..255 range (a reflected random walk per band)."""
+    walk = np.cumsum(rng.integers(-12, 13, size=(windows * window, 32)), axis=0)
+    return np.abs(walk % 510 - 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("hidden", [8, 32])
+def test_forward_matches_the_float_golden(hidden: int) -> None:
+    w = DetectorWeights.random(seed=hidden, hidden=hidden)
+    window = 40
+    codes = _codes(np.random.default_rng(1), 6, window)
+    golden = scores_float(codes, w, window)
+    x = model.codes_to_x(codes.reshape(6, window, 32), w.config)
+    ours = np.asarray(jax.nn.sigmoid(model.logits(model.from_weights(w), x)))
+    assert golden.std() > 0.05  # scores spread out, so a wrong gate order would show
+    np.testing.assert_allclose(ours, golden, atol=2e-5)
+    # the quantised forward on already-quantised parameters is the same network
+    ours_q = np.asarray(jax.nn.sigmoid(model.qat_logits(model.from_weights(w), x, w.config)))
+    np.testing.assert_allclose(ours_q, golden, atol=2e-5)
+
+
+def test_export_rounds_like_the_forward_pass_and_clips_to_the_ranges() -> None:
+    cfg = DetectorConfig(hidden=8)
+    params = model.init_params(jax.random.PRNGKey(3), cfg)
+    params = {k: v * 40.0 + 0.3 for k, v in params.items()}  # many beyond the int8 ranges
+    w = model.to_weights(params, cfg)
+    assert w.w_ih_q.min() == -128 and w.w_ih_q.max() == 127
+    q = model.quantize(params, cfg)
+    for name in model.GRIDS:
+        np.testing.assert_array_equal(np.asarray(q[name], np.float64),
+                                      np.asarray(getattr(w, name), np.float64))
+    back = model.to_weights(model.from_weights(w), cfg)
+    for name in ("w_ih_q", "w_hh_q", "b_q", "w_out_q", "b_out_q"):
+        np.testing.assert_array_equal(getattr(back, name), getattr(w, name))
+    clipped = model.clip_to_range(params, cfg)
+    assert float(jnp.max(clipped["w_ih"])) == 127 / 32 and float(jnp.min(clipped["w_ih"])) == -4
+
+
+def test_rounding_is_straight_through() -> None:
+    cfg = DetectorConfig(hidden=4)
+    params = model.init_params(jax.random.PRNGKey(0), cfg)
+    grads = jax.grad(lambda p: sum(jnp.sum(v * 1.5) for v in model.quantize(p, cfg).values()))(
+        params)
+    for g in grads.values():
+        np.testing.assert_array_equal(np.asarray(g), 1.5)
+
+
+def test_gain_shift_moves_codes_by_the_frontend_scale() -> None:
+    codes = np.array([[[0, 1, 100, 254, 255]]], np.uint8)
+    up = gain_shift(codes, np.array([2.0]))
+    step = round(2.0 * FRONTEND.codes_per_db)  # 80 dB over 255 codes: 6 codes for 2 dB
+    assert step == 6
+    np.testing.assert_array_equal(up, [[[0, 1 + step, 100 + step, 255, 255]]])
+    down = gain_shift(codes, np.array([-2.0]))
+    np.testing.assert_array_equal(down, [[[0, 0, 100 - step, 254 - step, 255 - step]]])
