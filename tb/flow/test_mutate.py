@@ -1,0 +1,160 @@
+"""``make mutate`` (tb/flow/mutate.py): mutant generation, sampling, the equivalence file, the
+module-to-test map, bad input, and one real mutant of ``prim_fifo`` killed by its block test."""
+
+from __future__ import annotations
+
+import textwrap
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tb.flow import mutate
+from tb.kit.runner import RTL
+
+SNIPPET = textwrap.dedent("""\
+    module snip #(
+      parameter int W = 8  // never mutated: a parameter
+    ) (
+      input  logic         clk_i,
+      input  logic         rst_ni,
+      input  logic         en_i,
+      input  logic [W-1:0] a_i,
+      input  logic [W-1:0] b_i,
+      output logic [W-1:0] y_o,
+      output logic         f_o
+    );
+      localparam int Half = W / 2;
+      logic [W-1:0] x_q, x_d;
+      assign f_o = (a_i < b_i) && (a_i != 8'd3) || (a_i >>> 1) == b_i;
+      always_comb begin
+        x_d = x_q;
+        if (en_i) x_d = a_i + b_i - x_q[Half-1:0];
+        y_o = (x_q & a_i) | {7'd0, x_q[1]};
+        assert (W > 1);  // never mutated: an assertion
+      end
+      always_ff @(posedge clk_i or negedge rst_ni) begin
+        if (!rst_ni) x_q <= '0;
+        else if (en_i) x_q <= x_d;
+      end
+    `ifndef SYNTHESIS
+      always_comb begin
+        if (a_i > 8'd200) $display("big");  // never mutated: simulation only
+      end
+    `endif
+    endmodule
+    """)
+
+
+def _snippet_mutants(tmp_path: Path) -> tuple[str, list[mutate.Mutant]]:
+    path = tmp_path / "snip.sv"
+    path.write_text(SNIPPET)
+    return SNIPPET, mutate.candidates_in(SNIPPET, mutate.parse(path), "x/snip.sv")
+
+
+def test_snippet_every_operator_and_exact_spans(tmp_path):
+    text, ms = _snippet_mutants(tmp_path)
+    kinds = Counter(m.op for m in ms)
+    assert set(kinds) == set(mutate.OPS), f"operators not produced: {set(mutate.OPS) - set(kinds)}"
+    for m in ms:
+        assert text[m.start:m.end] == m.old, m
+        assert m.module == "snip"
+        assert text.count("\n", 0, m.start) + 1 == m.line
+        mutated = m.apply(text)
+        assert mutated != text and mutated[:m.start] == text[:m.start]
+    assert len({m.id for m in ms}) == len(ms), "ids are unique"
+    # the stuck enable forces the guard of `x_q <= x_d`, never the reset condition
+    stuck = sorted((m.old, m.new) for m in ms if m.op == "stuck")
+    assert stuck == [("en_i", "1'b0"), ("en_i", "1'b1")]
+    assert not any("rst_ni" in m.old for m in ms)
+
+
+def test_snippet_nothing_outside_synthesizable_logic(tmp_path):
+    text, ms = _snippet_mutants(tmp_path)
+    lines = text.splitlines()
+    banned = [i + 1 for i, ln in enumerate(lines)
+              if "never mutated" in ln or ln.startswith(("  localparam", "  input", "  output"))]
+    sim_only = (text.index("`ifndef"), text.index("`endif"))
+    for m in ms:
+        assert m.line not in banned, f"mutated a line that is not logic: {m.change()}"
+        assert not sim_only[0] <= m.start < sim_only[1], f"mutated simulation-only code: {m}"
+    # nothing in the event control, a declaration's range or a cast's width
+    assert not any(m.old in ("posedge", "W-1", "W") for m in ms)
+
+
+def test_generation_is_deterministic_and_sampling_is_seeded_and_stratified():
+    cands = mutate.generate()
+    assert cands == mutate.generate(), "same RTL, same candidates"
+    mods = {m.module for m in cands}
+    assert {"prim_fifo", "mel_fft", "lstm_seq", "chip_regs", "chip_top"} <= mods
+    assert "prim_stream_check" not in mods and not any("/gen/" in m.file for m in cands)
+    for m in cands:
+        assert (RTL / m.file).read_text()[m.start:m.end] == m.old
+    a = mutate.sample(cands, 40, 7)
+    assert a == mutate.sample(cands, 40, 7) and len(a) == 40
+    assert a != mutate.sample(cands, 40, 8)
+    assert {m.module for m in mutate.sample(cands, len(mods), 3)} == mods, "one per module"
+    assert len({m.id for m in a}) == 40
+
+
+def test_equivalence_file(tmp_path):
+    assert isinstance(mutate.load_equivalent(), list)  # the project's own file parses
+    m = mutate.Mutant(id="prim_fifo.0000aaaa", module="prim_fifo", file="prim/prim_fifo.sv",
+                      line=30, col=5, start=0, end=2, old="!=", new="==", op="equality")
+    f = tmp_path / "eq.yml"
+    f.write_text("equivalent:\n"
+                 "  - id: prim_fifo.0000aaaa\n    reason: by id\n"
+                 "  - file: rtl/prim/prim_fifo.sv\n    line: 30\n    old: '!='\n"
+                 "    new: '=='\n    reason: by place\n")
+    eqs = mutate.load_equivalent(f)
+    assert [e.reason for e in eqs if e.matches(m)] == ["by id", "by place"]
+    other = mutate.Mutant(**{**m.__dict__, "id": "x.1", "line": 31})
+    assert mutate.equivalent_reason(other, eqs) == ""
+    for bad, why in (("equivalent:\n  - id: a.b\n", "reason"),
+                     ("equivalent:\n  - file: x\n    reason: r\n", "missing line, old, new"),
+                     ("equivalent:\n  - id: a\n    reason: r\n    colour: red\n", "unknown"),
+                     ("equivalent: {a: 1}\n", "must be a list")):
+        f.write_text(bad)
+        with pytest.raises(mutate.MutateError, match=why):
+            mutate.load_equivalent(f)
+
+
+def test_covering_tests_cheapest_first():
+    below = mutate.hierarchy()
+    t = mutate.covering_tests("mel_fft", "test", below)
+    assert t[0] == "tb/mel/test_mel_fft.py" and t[-1] == "tb/chip/test_chip_top.py"
+    assert "tb/mel/test_mel_frontend.py" in t
+    t = mutate.covering_tests("prim_round_sat", "test", below)
+    assert t[0] == "tb/prim/test_prim_round_sat.py" and len(t) == len(set(t))
+    assert mutate.covering_tests("lstm_seq", "regress", below) == ["tb/chip/test_chip_top.py"]
+
+
+def test_bad_input_one_message(capsys):
+    assert mutate.main(["--modules", "nosuch*", "--list"]) == 2
+    assert "matches no design module" in capsys.readouterr().err
+    assert mutate.main(["--only", "prim_fifo.ffffffff", "--list"]) == 2
+    assert "no mutant prim_fifo.ffffffff" in capsys.readouterr().err
+    assert mutate.main(["--mutants", "-3", "--list"]) == 2
+    assert "MUTANTS=-3" in capsys.readouterr().err
+    assert mutate.main(["--mutants", "3", "--modules", "prim_*", "--list"]) == 0
+    assert "3 of " in capsys.readouterr().out
+
+
+def test_a_fifo_mutant_is_killed_in_a_copy(tmp_path):
+    """End to end: the FIFO's pop computed with || instead of && fails its block test, in a
+    copy of rtl/ (the checkout untouched), and an invalid edit is invalid, not killed."""
+    cands = {(m.line, m.old, m.new): m for m in mutate.generate(modules="prim_fifo")}
+    src = RTL / "prim/prim_fifo.sv"
+    before = src.read_text()
+    line = next(i + 1 for i, ln in enumerate(before.splitlines())
+                if "assign pop" in ln and "out_valid_o && out_ready_i" in ln)
+    m = cands[(line, "&&", "||")]
+    job = {"work": str(tmp_path), "run": "t", "src": str(RTL), "suite": "test", "seed": 1,
+           "mutant": m.__dict__, "tests": ["tb/prim/test_prim_fifo.py"], "timeout": 600}
+    r = mutate.run_job(job)
+    assert r["outcome"] == "killed", r
+    assert "test_prim_fifo" in r["detail"]
+    broken = mutate.Mutant(**{**m.__dict__, "id": "prim_fifo.broken", "new": "&&&"})
+    r = mutate.run_job({**job, "mutant": broken.__dict__})
+    assert r["outcome"] == "invalid" and r["detail"].startswith("%Error"), r
+    assert src.read_text() == before, "the checkout's RTL is never touched"
