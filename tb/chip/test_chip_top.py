@@ -45,6 +45,7 @@ from tb.chip.env.sequences import (
     reg_write,
     synthetic_mix,
 )
+from tb.flow.plain_bench import WORKLOAD, save_workload
 from tb.kit.runner import ROOT, run_block
 from tb.kit.testkit import make_rng, record, reset
 
@@ -463,9 +464,16 @@ class BenchTest(BaseTest):
         t0_wall, t0_cpu, t0_sim = time.monotonic(), time.process_time(), get_sim_time("ns")
         await self.play(x, label)
         await self.drain()
+        sim_ns = get_sim_time("ns") - t0_sim
+        cycles = round(sim_ns) // self.PERIOD_NS
         record("bench.full", wall_seconds=time.monotonic() - t0_wall,
-               cpu_seconds=time.process_time() - t0_cpu, sim_ns=get_sim_time("ns") - t0_sim,
+               cpu_seconds=time.process_time() - t0_cpu, sim_ns=sim_ns, cycles=cycles,
                audio_seconds=len(x) / SAMPLE_RATE)
+        # the same workload for the plain C++ harness (tb/flow/plain_bench.py)
+        save_workload(WORKLOAD, samples=x, model=self.env.predictor.model,
+                      params={k: int(getattr(self.dut, k).value)
+                              for k in ("Hidden", "Lanes", "Window")},
+                      cycles=cycles, block_len=int(self.dut.BlockLen.value))
 
 
 @cocotb.test(skip=os.environ.get("IDLE_NS") is None)
