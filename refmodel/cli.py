@@ -2,8 +2,14 @@
 
     python -m refmodel features IN.wav -o OUT.npy    bit-accurate codes, uint8 (n_frames, 32)
     python -m refmodel plot IN.wav -o OUT.png        spectrogram and detection timeline
-    python -m refmodel detect IN.wav [--weights FILE] [--threshold T]
-                                                     one line per 198-frame window
+    python -m refmodel detect IN.wav [--weights FILE] [--threshold T] [--json]
+                                                     a timeline: one line per 198-frame window
+                                                     (time span, score, MUSIC or not) and a
+                                                     summary; --json: one JSON object a window
+
+The default detector is the trained music set ``vectors/detector_weights_music_h32.npz``; the
+default threshold is the one in the training record beside the weight file (same name,
+``.json``, written by ``python -m train.fit``), else 0.5.
 
 Bad input (missing or corrupt file, bad option) prints one line on stderr naming the file or
 option and the problem, and exits non-zero (1 for bad data, 2 for bad usage) without a stack
@@ -14,6 +20,7 @@ trace.  New subcommands: write ``_cmd_<name>(args) -> int`` and register it in
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import warnings
 from pathlib import Path
@@ -25,7 +32,8 @@ from refmodel.lstm import detector
 from refmodel.mel import frontend
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parents[1] / "vectors" / \
-    "detector_weights_random_h32.npz"
+    "detector_weights_music_h32.npz"
+FALLBACK_THRESHOLD = 0.5  # for a weight file without a training record
 
 
 class CliError(Exception):
@@ -72,7 +80,8 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     t0 = (cfg.frame_len - cfg.hop) / 2 / cfg.sample_rate
     t1 = t0 + n * cfg.hop / cfg.sample_rate
     weights = _weights(args.weights)
-    dets = detector.detect(codes, weights, args.threshold)
+    threshold, _ = _resolve_threshold(args)
+    dets = detector.detect(codes, weights, threshold)
     fig, (ax, tax) = plt.subplots(2, 1, figsize=(10, 5.5), layout="constrained", sharex=True,
                                   height_ratios=(3, 1))
     img = ax.imshow(codes.T, origin="lower", aspect="auto", interpolation="nearest",
@@ -85,11 +94,12 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     bar = fig.colorbar(img, ax=ax)
     lo, hi = cfg.db_floor, cfg.db_floor + cfg.db_span
     bar.set_label(f"code (0 = {lo:.0f} dB, {cfg.code_max} = {hi:+.0f} dB)")
-    detector.plot_timeline(tax, dets, args.threshold, window=weights.config.window,
+    detector.plot_timeline(tax, dets, threshold, window=weights.config.window,
                            hop_s=cfg.hop / cfg.sample_rate)
     tax.set_xlabel("time (s)")
-    tax.set_title(f"detections ({len(dets)} windows of {weights.config.window} frames, "
-                  f"threshold {args.threshold:g})")
+    n_music = sum(d.flag for d in dets)
+    tax.set_title(f"music score per {weights.config.window}-frame window ({args.weights.name}, "
+                  f"threshold {threshold:.4f}): MUSIC in {n_music} of {len(dets)} windows")
     fig.savefig(out, dpi=100)
     plt.close(fig)
     print(f"{args.input}: {n} frames -> {out}")
@@ -115,13 +125,69 @@ def _threshold(text: str) -> float:
     return value
 
 
+def _resolve_threshold(args: argparse.Namespace) -> tuple[float, str]:
+    """The threshold and where it came from: --threshold, the training record, or 0.5."""
+    if args.threshold is not None:
+        return args.threshold, "--threshold"
+    record = Path(args.weights).with_suffix(".json")
+    if not record.is_file():
+        return FALLBACK_THRESHOLD, "default, no training record"
+    try:
+        value = json.loads(record.read_text())["threshold"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CliError(f"{record}: cannot read 'threshold' from the training record "
+                       f"({exc})") from None
+    if not isinstance(value, float | int) or not 0.0 <= value <= 1.0:
+        raise CliError(f"{record}: threshold {value!r} is not a number in 0..1")
+    return float(value), f"training record {record.name}"
+
+
+def _window_span(index: int, window: int) -> tuple[float, float]:
+    """Seconds of audio window ``index`` covers: its first frame's first sample to its last
+    frame's last sample."""
+    cfg = frontend.DEFAULT
+    first = index * window * cfg.hop
+    return first / cfg.sample_rate, (first + (window - 1) * cfg.hop + cfg.frame_len) / \
+        cfg.sample_rate
+
+
 def _cmd_detect(args: argparse.Namespace) -> int:
     weights = _weights(args.weights)
-    codes = frontend.features(_load(args.input))
-    if codes.shape[0] < weights.config.window:
-        raise CliError(f"{args.input}: {codes.shape[0]} frames, fewer than one detection window "
-                       f"({weights.config.window} frames, about 2 s)")
-    print("\n".join(detector.detect_table(codes, weights, args.threshold)))
+    threshold, source = _resolve_threshold(args)
+    x = _load(args.input)
+    window = weights.config.window
+    seconds = len(x) / frontend.DEFAULT.sample_rate
+    need = _window_span(0, window)[1]
+    codes = frontend.features(x)
+    if codes.shape[0] < window:
+        raise CliError(f"{args.input}: {seconds:.2f} s of audio ({codes.shape[0]} frames) is "
+                       f"shorter than one detection window ({window} frames = {need:.3f} s)")
+    dets = detector.detect(codes, weights, threshold)
+    spans = [_window_span(d.index, window) for d in dets]
+    if args.json:
+        for d, (t0, t1) in zip(dets, spans, strict=True):
+            print(json.dumps({"window": d.index, "start_s": round(t0, 6),
+                              "end_s": round(t1, 6), "score": d.score, "flag": d.flag}))
+        return 0
+    print(f"{args.input}: {seconds:.2f} s, {len(dets)} windows of {window} frames "
+          f"({need:.3f} s each)")
+    print(f"detector {args.weights.name} (H={weights.hidden}), threshold {threshold:.4f} "
+          f"({source})")
+    print()
+    print("window    time span (s)      score   music   score bar (| = threshold)")
+    mark = round(threshold * 20)
+    for d, (t0, t1) in zip(dets, spans, strict=True):
+        bar = "".join("#" if k < round(d.score * 20) else " " for k in range(20))
+        bar = bar[:mark] + "|" + bar[mark:]
+        print(f"{d.index:6d}  {t0:8.3f} - {t1:8.3f}  {d.score:6.4f}  "
+              f"{'MUSIC' if d.flag else '-':6s}  {bar}")
+    n_music = sum(d.flag for d in dets)
+    covered = spans[-1][1]
+    print()
+    print(f"summary: MUSIC in {n_music} of {len(dets)} windows ({100 * n_music / len(dets):.0f} "
+          f"%); scores {min(d.score for d in dets):.4f} .. {max(d.score for d in dets):.4f}"
+          + (f"; the last {seconds - covered:.2f} s do not fill a window and are not scored"
+             if seconds - covered >= 0.005 else ""))
     return 0
 
 
@@ -133,9 +199,10 @@ class _Parser(argparse.ArgumentParser):
 
 def _detector_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS,
-                   help="detector weight file (.npz, default: the seeded random H=32 set)")
-    p.add_argument("--threshold", type=_threshold, default=0.5,
-                   help="flag threshold in 0..1 (default 0.5)")
+                   help="detector weight file (.npz, default: the trained music H=32 set)")
+    p.add_argument("--threshold", type=_threshold, default=None,
+                   help="flag threshold in 0..1 (default: the weight file's training record, "
+                        f"else {FALLBACK_THRESHOLD})")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -150,9 +217,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path, required=True, help="output .png file")
     _detector_options(p)
     p.set_defaults(func=_cmd_plot)
-    p = sub.add_parser("detect", help="one detection line per 198-frame window of a WAV file")
+    p = sub.add_parser("detect", help="music timeline of a WAV file: one line per 198-frame "
+                                      "window and a summary")
     p.add_argument("input", type=Path, help="any WAV file")
     _detector_options(p)
+    p.add_argument("--json", action="store_true",
+                   help="one JSON object per window (window, start_s, end_s, score, flag)")
     p.set_defaults(func=_cmd_detect)
     return parser
 

@@ -108,10 +108,10 @@ def data_hash(root: Path) -> str:
         manifest = json.loads((Path(root) / "manifest.json").read_text())
     except (OSError, ValueError) as exc:
         raise FitError(f"{root}/manifest.json: cannot read it: {exc}") from None
-    for key in ("sha256", "content_sha256", "hash"):
+    for key in ("content_sha256", "sha256"):
         if isinstance(manifest.get(key), str):
             return manifest[key]
-    raise FitError(f"{root}/manifest.json: no content hash (key 'sha256')")
+    raise FitError(f"{root}/manifest.json: no content hash (key 'content_sha256')")
 
 
 def gain_shift(codes: np.ndarray, gain_db: np.ndarray) -> np.ndarray:

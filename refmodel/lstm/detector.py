@@ -14,7 +14,7 @@ Public entry points:
     :func:`run_fixed`      the bit-accurate model with its integer views (per-step h, c, ...)
     :func:`lstm_step`      one bit-accurate step with every intermediate value
     :func:`detect`         per-window index, score, flag (float and integer)
-    :func:`detect_table`, :func:`plot_timeline`   for the command line and the plot
+    :func:`plot_timeline`  the score track of ``python -m refmodel plot``
 Its speed: ``python -m refmodel.bench detector`` (``make bench-refmodel``).
 
 Per-unit functions (one per RTL block) live in ``refmodel.lstm.pe_array``,
@@ -44,7 +44,6 @@ __all__ = [
     "FixedRun",
     "StepTrace",
     "detect",
-    "detect_table",
     "lstm_step",
     "n_windows",
     "plot_timeline",
@@ -335,23 +334,6 @@ def detect(codes: npt.NDArray[np.uint8], weights: DetectorWeights, threshold: fl
                   score_int=int(s), threshold_int=thr, flag=bool(f))
         for j, (s, f) in enumerate(zip(run.score_int, flags, strict=True))
     ]
-
-
-def detect_table(codes: npt.NDArray[np.uint8], weights: DetectorWeights, threshold: float,
-                 window: int | None = None, hop_s: float = 0.01) -> list[str]:
-    """Lines for ``python -m refmodel detect``: a header, then one line per window.
-
-    Each line: window index, start time in seconds (``start_frame * hop_s``), score (float
-    and code), flag (0/1).
-    """
-    dets = detect(codes, weights, threshold, window)
-    thr = threshold_to_int(threshold, weights.config)
-    lines = [f"# window  start_s   score   score_int  flag   (threshold {threshold:g} = "
-             f"{thr}/65536)"]
-    for d in dets:
-        lines.append(f"{d.index:8d} {d.start_frame * hop_s:8.2f} {d.score:7.4f} "
-                     f"{d.score_int:10d} {int(d.flag):5d}")
-    return lines
 
 
 def plot_timeline(ax: Any, detections: list[Detection], threshold: float,

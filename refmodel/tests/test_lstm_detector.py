@@ -13,7 +13,6 @@ from refmodel.lstm.detector import (
     DetectorConfig,
     DetectorWeights,
     detect,
-    detect_table,
     plot_timeline,
     run_fixed,
     scores_fixed,
@@ -153,7 +152,7 @@ def test_input_validation() -> None:
             detect(good, w, bad)
 
 
-def test_detect_records_and_table() -> None:
+def test_detect_records() -> None:
     w = DetectorWeights.random(0, hidden=32)
     codes = np.random.default_rng(3).integers(0, 256, size=(198 * 4 + 10, 32), dtype=np.uint8)
     dets = detect(codes, w, 0.5)
@@ -166,11 +165,6 @@ def test_detect_records_and_table() -> None:
         assert d.flag == (s >= 32768)
     assert all(d.flag for d in detect(codes, w, 0.0))
     assert not any(d.flag for d in detect(codes, w, 1.0))
-    lines = detect_table(codes, w, 0.5)
-    assert len(lines) == 5 and lines[0].startswith("#")
-    fields = lines[2].split()
-    assert fields[0] == "1" and fields[1] == "1.98" and int(fields[3]) == dets[1].score_int
-    assert fields[4] == str(int(dets[1].flag))
 
 
 def test_fixed_model_accepts_other_h_widths() -> None:
