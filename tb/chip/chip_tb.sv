@@ -16,6 +16,23 @@
 //          Burst player (weights): the same handshake on wb_valid_i / wb_done_o writes
 //          wb_words_i[16k+15:16k], k < wb_len_i, to WLOAD_DATA through reg_* and records each
 //          write's reg_err_o in wb_errs_o[k].  Python leaves reg_req_i low while it runs.
+//          sync_i = e > 0 holds the block's first sample (valid low) until a cycle in which
+//          event e happens (Events), and raises valid in that very cycle, so that the sample
+//          arrives in it when the chip is ready; after SyncTimeout cycles without the event
+//          it is offered anyway (counted in sync_misses_o).
+// Events:  1 a frame is released (mel_framer hands on the last pair of a frame and frees a
+//          hop), 2 a window ends (the last frame of a detection window goes to the
+//          detector), 3 the soft-reset clear cycle, 4 a register write request on reg_*.
+//          ev_hits_o counts, per event, the samples taken in a cycle where it happened.
+// Monitors: checked every cycle, sticky bits in mon_bad_o (the test bench reads them):
+//          0 det_irq_o is high exactly when a flagged detection is handed out;
+//          1 tap_valid_o is high exactly when a feature vector moves to the detector;
+//          2 FRAMES counts exactly those handshakes (zeroed by the soft reset);
+//          3 WINDOWS counts exactly the detection handshakes (zeroed by the soft reset);
+//          4 audio_ready is low while CTRL.ENABLE (as written on reg_*) is 0.
+// Links:   stalled_o[k] records valid high with ready low on link k, in data order: the
+//          audio input, the outputs of mel_framer .. mel_quant (refmodel/mel/stages.py;
+//          mel_quant's is the feature link into the detector), and the detection output.
 // Timing:  a block starts at the first rising edge where the player is idle and blk_valid_i
 //          is high, and blk_done_o toggles at the edge where its last sample is taken (so
 //          one idle cycle separates blocks).  Samples move with the design's valid/ready
@@ -43,8 +60,22 @@ module chip_tb
   input  logic                       blk_valid_i,    // a block is offered (held until done)
   input  logic [$clog2(BlockLen+1)-1:0] blk_len_i,      // samples in the block (1..BlockLen)
   input  logic [15:0]                pace_i,         // cycles per sample; 0: gaps only
+  input  logic [2:0]                 sync_i,         // hold a block's first sample for event
+                                                     // sync_i (1..NumEvents, see Events); 0: no
   output logic                       blk_done_o,     // toggles when a block's last sample went
   output logic [31:0]                overruns_o,     // samples not taken before the next was due
+  output logic [31:0]                sync_misses_o,  // held samples released by timeout
+  output logic [31:0]                taken_o,        // audio samples the chip took since reset
+  output logic [31:0]                clear_taken_o,  // taken_o after the last soft-reset edge
+  // events, monitors and link coverage (see Events, Monitors, Links)
+  output logic [NumEvents*16-1:0]    ev_hits_o,      // [16e +: 16]: samples taken in event e+1
+  output logic [NumChecks-1:0]       mon_bad_o,      // sticky: monitor check k failed
+  output logic [31:0]                mon_cycle_o,    // cycle of the first failure (since reset)
+  output logic [NumLinks-1:0]        stalled_o,      // sticky: link k stalled while valid
+  output logic                       det_held_win_o, // sticky: a window ended while a detection
+                                                     // was held off by det_ready_i
+  output logic                       chain_stalled_o,  // sticky: detection, feature and audio
+                                                       // links all stalled in one cycle
   // weight burst player
   input  logic                       wb_valid_i,     // a burst is offered (held until done)
   input  logic [BurstLen*WloadDataDataW-1:0] wb_words_i,  // word k at [16k+15:16k]
@@ -73,6 +104,10 @@ module chip_tb
   output logic [RegDataW-1:0]        reg_rdata_o,    // read data
   output logic                       reg_err_o       // the access was rejected
 );
+  localparam int NumEvents   = 4;
+  localparam int NumChecks   = 5;
+  localparam int NumLinks    = 10;
+  localparam int SyncTimeout = 8192;   // cycles a held sample waits for its event
   localparam int BlkCntW = $clog2(BlockLen + 1);  // counts 0..BlockLen
   localparam int WbCntW  = $clog2(BurstLen + 1);  // counts 0..BurstLen
   localparam int WbIdxW  = $clog2(BurstLen);      // indexes 0..BurstLen-1
@@ -119,14 +154,19 @@ module chip_tb
   logic [GapW-1:0]     next_gap;
   logic [16:0]         elapsed;                 // cycles from the last offer to this edge
   logic                due;                     // pacing lets the next sample go at this edge
+  logic                hold_q, hold_d;          // the first sample waits for event sync_i
+  logic [15:0]         hold_cnt_q, hold_cnt_d;  // cycles it has waited
+  logic                ev_sel;                  // event sync_i happens this cycle
+  logic [NumEvents:1]  ev;                      // the events of this cycle
+  logic [7:0]          ev_any;                  // ev by sync_i value (0: none)
 
   // Continuous assignments only: Icarus 11 re-runs every always_comb elaborated before one
   // that runs (see rtl/prim/prim_round_sat.sv), and this harness is elaborated after the whole chip.
-  assign audio_valid = valid_q;
+  assign audio_valid = valid_q && !(hold_q && !ev_sel);
   assign elapsed     = {1'b0, since_q} + 17'd1;
   assign due         = elapsed >= {1'b0, pace_i};
   assign start       = !busy_q && blk_valid_i;
-  assign take        = busy_q && valid_q && audio_ready;
+  assign take        = busy_q && audio_valid && audio_ready;
   assign step        = start || take || (busy_q && !valid_q);  // or waiting out a gap or pace
   assign next_idx    = start ? '0 : take ? idx_q + BlkCntW'(1) : idx_q;
   assign next_gap    = start ? blk_gaps[0 +: GapW]
@@ -174,6 +214,125 @@ module chip_tb
       overruns_q <= overruns_d;
     end
   end
+
+  // ---------------------------------------------------------------- events and sync
+  logic                top_req, top_we;         // the chip's register port (player or Python)
+  logic [RegAddrW-1:0] top_addr;
+  logic [RegDataW-1:0] top_wdata;
+  logic               frame_rel, win_end;
+  logic               fe_fire, det_fire, audio_fire;
+  logic [31:0]        misses_q, taken_q, clear_taken_q;
+  logic [15:0]        hits_q [NumEvents];
+
+  assign fe_fire    = u_top.u_detector.in_valid_i && u_top.u_detector.in_ready_o;
+  assign det_fire   = det_valid_o && det_ready_i;
+  assign audio_fire = audio_valid && audio_ready;
+  assign frame_rel  = u_top.u_frontend.u_framer.frame_end;
+  assign win_end    = fe_fire && (u_top.u_frontend.out_frame_o % 32'(Window)) == 32'(Window - 1);
+  assign ev         = {top_req && top_we, u_top.clear, win_end, frame_rel};
+  assign ev_any     = {{(7 - NumEvents){1'b0}}, ev, 1'b0};
+  assign ev_sel     = ev_any[sync_i];
+  assign hold_d     = start ? sync_i != 3'd0
+                    : hold_q && !(valid_q && ev_sel) && hold_cnt_q != 16'(SyncTimeout - 1);
+  assign hold_cnt_d = (start || !hold_q) ? '0 : hold_cnt_q + 16'd1;
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      hold_q        <= 1'b0;
+      hold_cnt_q    <= '0;
+      misses_q      <= '0;
+      taken_q       <= '0;
+      clear_taken_q <= '0;
+      for (int e = 0; e < NumEvents; e++) hits_q[e] <= '0;
+    end else begin
+      hold_q     <= hold_d;
+      hold_cnt_q <= hold_cnt_d;
+      if (hold_q && hold_cnt_q == 16'(SyncTimeout - 1) && !(valid_q && ev_sel)) begin
+        misses_q <= misses_q + 32'd1;
+      end
+      taken_q <= taken_q + 32'(audio_fire);
+      if (u_top.clear) clear_taken_q <= taken_q + 32'(audio_fire);
+      for (int e = 0; e < NumEvents; e++) begin
+        if (audio_fire && ev[e+1] && hits_q[e] != '1) hits_q[e] <= hits_q[e] + 16'd1;
+      end
+    end
+  end
+
+  assign sync_misses_o = misses_q;
+  assign taken_o       = taken_q;
+  assign clear_taken_o = clear_taken_q;
+  for (genvar e = 0; e < NumEvents; e++) begin : gen_hits
+    assign ev_hits_o[16*e +: 16] = hits_q[e];
+  end
+
+  // ---------------------------------------------------------------- monitors
+  // Shadows kept from the ports and the handshakes alone, compared every cycle.
+  logic                 en_q;          // CTRL.ENABLE as last written on reg_*
+  logic [31:0]          frames_q, windows_q, cyc_q, first_q;
+  logic [NumChecks-1:0] bad, bad_q;
+
+  always_comb begin
+    bad    = '0;
+    bad[0] = det_irq_o != (det_fire && det_flag_o);
+    bad[1] = tap_valid_o != fe_fire;
+    bad[2] = u_top.u_regs.frames_q != frames_q;
+    bad[3] = u_top.u_regs.windows_q != windows_q;
+    bad[4] = audio_ready && !en_q;
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      en_q      <= 1'(RegCtrlReset >> CtrlEnableLsb);
+      frames_q  <= '0;
+      windows_q <= '0;
+      cyc_q     <= '0;
+      first_q   <= '0;
+      bad_q     <= '0;
+    end else begin
+      if (top_req && top_we && top_addr == RegAddrW'(RegCtrlOff)) begin
+        en_q <= top_wdata[CtrlEnableLsb];
+      end
+      frames_q  <= u_top.clear ? '0 : frames_q + 32'(fe_fire);
+      windows_q <= u_top.clear ? '0 : windows_q + 32'(det_fire);
+      cyc_q     <= cyc_q + 32'd1;
+      if (bad_q == '0 && bad != '0) first_q <= cyc_q;
+      bad_q     <= bad_q | bad;
+    end
+  end
+
+  assign mon_bad_o   = bad_q;
+  assign mon_cycle_o = first_q;
+
+  // ---------------------------------------------------------------- link coverage
+  logic [NumLinks-1:0] stall, stalled_q;
+  logic                held_win_q, chain_q;
+
+  assign stall = {det_valid_o && !det_ready_i,
+                  u_top.u_frontend.out_valid_o && !u_top.u_frontend.out_ready_i,
+                  u_top.u_frontend.log_valid && !u_top.u_frontend.log_ready,
+                  u_top.u_frontend.mel_valid && !u_top.u_frontend.mel_ready,
+                  u_top.u_frontend.pow_valid && !u_top.u_frontend.pow_ready,
+                  u_top.u_frontend.spl_valid && !u_top.u_frontend.spl_ready,
+                  u_top.u_frontend.fft_valid && !u_top.u_frontend.fft_ready,
+                  u_top.u_frontend.win_valid && !u_top.u_frontend.win_ready,
+                  u_top.u_frontend.fr_valid && !u_top.u_frontend.fr_ready,
+                  audio_valid && !audio_ready};
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      stalled_q  <= '0;
+      held_win_q <= 1'b0;
+      chain_q    <= 1'b0;
+    end else begin
+      chain_q    <= chain_q || (stall[NumLinks-1] && stall[NumLinks-2] && stall[0]);
+      stalled_q  <= stalled_q | stall;
+      held_win_q <= held_win_q || (det_valid_o && !det_ready_i && win_end);
+    end
+  end
+
+  assign stalled_o      = stalled_q;
+  assign det_held_win_o = held_win_q;
+  assign chain_stalled_o = chain_q;
 
   assign blk_done_o = done_q;
   assign overruns_o = overruns_q;
@@ -223,10 +382,6 @@ module chip_tb
 
   assign wb_done_o = wb_done_q;
   assign wb_errs_o = wb_errs_q;
-
-  logic                top_req, top_we;
-  logic [RegAddrW-1:0] top_addr;
-  logic [RegDataW-1:0] top_wdata;
 
   assign top_req   = wb_busy_q ? wb_req_q : reg_req_i;
   assign top_we    = wb_busy_q ? 1'b1 : reg_we_i;

@@ -33,7 +33,12 @@ from refmodel.lstm import rtl as lstm_rtl
 from refmodel.mel import frontend
 from refmodel.mel.config import DEFAULT as FE_CFG
 from tb.chip.env.audio_agent import AudioDriver, PacedAudioDriver
-from tb.chip.env.detection_monitor import DetectionMonitor, StallingDetectionMonitor
+from tb.chip.env.csr import Csr, CsrOracle
+from tb.chip.env.detection_monitor import (
+    DetectionMonitor,
+    HoldingDetectionMonitor,
+    StallingDetectionMonitor,
+)
 from tb.chip.env.env import TopEnv
 from tb.chip.env.sequences import (
     ClipSeq,
@@ -47,11 +52,14 @@ from tb.chip.env.sequences import (
 )
 from tb.flow.plain_bench import WORKLOAD, save_workload
 from tb.kit.runner import ROOT, run_block
-from tb.kit.testkit import make_rng, record, reset
+from tb.kit.stream import read_int
+from tb.kit.testkit import make_rng, record, rerun_hint, reset
 
 FAST_PERIOD_NS = 10  # simulation clock for throughput tests
 RT_PERIOD_NS = 2000  # 0.5 MHz: the real-time pacing test
-RT_PACE = 31  # cycles per sample at 0.5 MHz (16 kHz needs 31.25)
+# cycles per sample at 0.5 MHz (16 kHz needs 31.25); the clock sweep (tb/flow/clock.py)
+# sets RT_PACE to find the fewest cycles per sample the chip keeps up with.
+RT_PACE = int(os.environ.get("RT_PACE", "31"))
 # HDL configuration and audio per clip by simulator: Verilator runs the chip's defaults;
 # Icarus (some 50x slower) a short-window configuration so that its runs still see detections.
 HDL_CONFIG = {
@@ -78,6 +86,10 @@ HARNESS_BUILD = {
     "verilator_args": ["--timing", "--no-sched-zero-delay", "-CFLAGS", "-fcoroutines"],
     "coverage_scope": TOP_COVERAGE_SCOPE,
 }
+# Input pacing, cycles per sample: every period 1..MAX_PACE is a PacingTest case; the default
+# run draws PACES_PER_SEED of them per seed, PACING=all (the sign-off run) plays them all.
+MAX_PACE = 40
+PACES_PER_SEED = 4
 SECONDS = float(os.environ.get("TOP_SECONDS",
                                DEFAULT_SECONDS.get(os.environ.get("MELSTM_SIM", ""), "2.2")))
 
@@ -137,9 +149,12 @@ class BaseTest(uvm_test):
         bad = [it for it in done if it.err]
         assert not bad, f"weight load refused: {bad[0]}"
 
-    async def play(self, samples: np.ndarray, label: str) -> None:
+    async def play(self, samples: np.ndarray, label: str, *, pace: int | None = None,
+                   sync: str | None = None) -> None:
+        """Stream ``samples``; ``pace``: cycles per sample; ``sync``: hold the first sample
+        for a harness event, so that it arrives in that event's cycle."""
         self.audio_seconds += len(samples) / SAMPLE_RATE
-        await ClipSeq(label, samples, label).start(self.env.audio.seqr)
+        await ClipSeq(label, samples, label, pace=pace, sync=sync).start(self.env.audio.seqr)
 
     async def drain(self, max_cycles: int = 400_000) -> None:
         """Wait (in large steps) until every expected item was seen."""
@@ -152,11 +167,15 @@ class BaseTest(uvm_test):
             await Timer(2000 * self.PERIOD_NS, unit="ns")
         # leftovers are reported by the scoreboard's check_phase
 
-    async def hard_reset(self) -> None:
+    async def hard_reset(self, configure: bool = True) -> None:
+        """Reset the chip (and the predictor), then threshold and enable unless not
+        ``configure``."""
         self.env.predictor.restart("hard")
         await RisingEdge(self.dut.clk_i)  # callers may come from ReadOnly (a register access)
         await reset(self.dut.clk_i, self.dut.rst_ni)
-        await self.regs([reg_write("THRESHOLD", 1 << 15), reg_write("CTRL", 1)])
+        self.env.audio.driver.stream.restart()
+        if configure:
+            await self.regs([reg_write("THRESHOLD", 1 << 15), reg_write("CTRL", 1)])
 
     async def stimulus(self) -> None:
         raise NotImplementedError
@@ -177,6 +196,7 @@ def _idle_inputs(dut) -> None:
     """Every input of the harness that Python drives, at rest (nothing offered)."""
     dut.blk_valid_i.value = 0
     dut.pace_i.value = 0
+    dut.sync_i.value = 0
     dut.wb_valid_i.value = 0
     dut.reg_req_i.value = 0
     dut.det_ready_i.value = 0
@@ -445,6 +465,142 @@ class RegisterWalkTest(BaseTest):
 
 
 @pyuvm.test()
+class PacingTest(BaseTest):
+    """Input paced at fixed periods of 1..MAX_PACE cycles per sample (PACES_PER_SEED of them
+    drawn per seed; every one with PACING=all, the sign-off run), then a seeded random period
+    per piece; the scoreboard checks every item, overruns are allowed (fast periods outrun
+    the front end)."""
+
+    async def stimulus(self):
+        everything = os.environ.get("PACING") == "all"
+        periods = list(range(1, MAX_PACE + 1)) if everything else \
+            sorted(int(p) for p in self.rng.choice(np.arange(1, MAX_PACE + 1),
+                                                     PACES_PER_SEED, replace=False))
+        each = FE_CFG.frame_len + 4 * FE_CFG.hop  # a few frames per period
+        fixed = sum(each for _ in periods)
+        total = max(int(SECONDS * SAMPLE_RATE), fixed + 8 * each)
+        x, label = synthetic_mix(self.rng, total / SAMPLE_RATE)
+        pos = 0
+        for p in periods:
+            await self.play(x[pos:pos + each], f"{label} at {p} cycles/sample", pace=p)
+            pos += each
+        while pos < len(x):
+            n = int(self.rng.integers(FE_CFG.hop, 6 * FE_CFG.hop))
+            p = int(self.rng.integers(1, MAX_PACE + 1))
+            await self.play(x[pos:pos + n], f"{label} at {p} cycles/sample", pace=p)
+            pos += n
+        self.logger.info(f"paced at {periods} cycles per sample, then random periods")
+
+
+@pyuvm.test()
+class EventBurstTest(BaseTest):
+    """Bursts whose first sample lands in the cycle of a chip event (the harness holds it for
+    the event): a frame released by the framer, the end of a detection window, a register
+    write, the soft-reset clear cycle, and a write that disables the chip (audio offered
+    while disabled must be refused: the harness checks ready every cycle, this test that no
+    sample moved)."""
+
+    async def stimulus(self):
+        window, hop, flen = int(self.dut.Window.value), FE_CFG.hop, FE_CFG.frame_len
+        x, label = synthetic_mix(self.rng, (flen + hop * (window + 4)) / SAMPLE_RATE + 0.1)
+        last = flen + hop * (window - 1)  # the sample that completes window 0's last frame
+        pos = 0
+
+        async def burst(n: int, sync: str | None = None) -> None:
+            nonlocal pos
+            await self.play(x[pos:pos + n], f"{label} [{sync or 'plain'}]", sync=sync)
+            pos += n
+
+        await burst(flen)
+        while pos + 2 * hop < last:  # frame releases all through window 0
+            # up to the sample that completes the next frame and a little more: that frame's
+            # release comes after the burst, so the next burst has one to land on
+            ends = flen + hop * ((pos - flen) // hop + 1)
+            await burst(ends - pos + int(self.rng.integers(0, hop // 2)), "frame_release")
+        await burst(last - pos)
+        await burst(int(self.rng.integers(1, hop)), "window_end")
+        # a register write (the threshold in force again: detections unchanged)
+        await self._during_write(burst, [reg_write("THRESHOLD", 1 << 15)])
+        # disabled: the held sample lands in the write's cycle and is taken (the write acts
+        # from the next cycle); then nothing moves until the chip is enabled again
+        task = cocotb.start_soon(burst(2 * hop, "reg_write"))
+        await ClockCycles(self.dut.clk_i, int(self.rng.integers(1, 40)))
+        await self.regs([reg_write("CTRL", 0)])
+        taken = read_int(self.dut.taken_o, "taken_o")
+        await Timer(int(self.rng.integers(200, 2000)) * self.PERIOD_NS, unit="ns")
+        still = read_int(self.dut.taken_o, "taken_o")
+        assert still == taken, (f"{still - taken} samples taken while CTRL.ENABLE was 0; "
+                                f"rerun: {rerun_hint()}")
+        await self.regs([reg_write("CTRL", 1)])
+        await task
+        # the soft reset's clear cycle: the held sample is cleared with the stream before it
+        await self._during_write(burst, [reg_write("CTRL", 0b11)], sync="soft_reset")
+        await burst(len(x) - pos)
+        hits = self.env.protocol
+        hits.observe()
+        misses = read_int(self.dut.sync_misses_o, "sync_misses_o")
+        self.logger.info(f"samples in event cycles: {hits.event_hits}; {misses} timeouts")
+        for event, n in hits.event_hits.items():
+            assert n > 0, f"no sample arrived in a {event} cycle (harness sync); {misses} timeouts"
+
+    async def _during_write(self, burst, items, sync: str = "reg_write") -> None:
+        task = cocotb.start_soon(burst(int(self.rng.integers(1, FE_CFG.hop)), sync))
+        await ClockCycles(self.dut.clk_i, int(self.rng.integers(1, 40)))
+        await self.regs(items)
+        await task
+
+
+@pyuvm.test()
+class ChainStallTest(BaseTest):
+    """Detection backpressure long enough to stall the whole chip back to the audio input
+    (the first detection is held until detection, feature and audio links are all stalled);
+    the scoreboard shows no sample lost or duplicated on the way."""
+
+    def overrides(self):
+        uvm_factory().set_type_override_by_type(DetectionMonitor, HoldingDetectionMonitor)
+
+    async def stimulus(self):
+        window, hop, flen = int(self.dut.Window.value), FE_CFG.hop, FE_CFG.frame_len
+        x, label = synthetic_mix(self.rng, (flen + hop * (3 * window + 8)) / SAMPLE_RATE)
+        await self.play(x, label)
+        await self.drain()
+        assert read_int(self.dut.chain_stalled_o, "chain_stalled_o") == 1, \
+            "the held detection never stalled the chip back to its audio input"
+
+
+@pyuvm.test()
+class CsrTest(BaseTest):
+    """The standard register tests generated from the map (``tb/chip/env/csr.py``) through
+    the chip's port right after a hard reset: csr_hw_reset, csr_rw, csr_bit_bash,
+    csr_aliasing (all 256 byte addresses), and mem_walk over the whole weight load space with
+    new weights, which a window of audio then checks through the scoreboard."""
+
+    async def stimulus(self):
+        await self.hard_reset(configure=False)
+        hidden = int(self.dut.Hidden.value)
+        size = lstm_rtl.load_map(detector.DetectorConfig(hidden=hidden)).size
+
+        async def port(write: bool, addr: int, data: int) -> tuple[int, bool]:
+            item = RegItem("csr", write, addr, data)
+            await self.regs([item])
+            return int(item.rdata), bool(item.err)
+
+        csr = Csr(port, CsrOracle(size), self.rng, self.logger.info, " (chip_top)")
+        await csr.hw_reset()
+        await csr.rw()
+        await csr.bit_bash()
+        await csr.aliasing()
+        new = detector.DetectorWeights.random(int(self.rng.integers(1 << 16)), hidden=hidden)
+        await csr.mem_walk(lstm_rtl.load_words(new))
+        await self.regs([reg_write("THRESHOLD", 1 << 15), reg_write("CTRL", 0b11)])
+        window = int(self.dut.Window.value)
+        x, label = synthetic_mix(self.rng, (FE_CFG.frame_len + FE_CFG.hop * (window + 1))
+                                 / SAMPLE_RATE)
+        await self.play(x, label)
+        record("top.CsrTest.csr", vectors=csr.checked)
+
+
+@pyuvm.test()
 class LongRunTest(BaseTest):
     """At least 60 s of audio: recordings and random mixes (slow marker)."""
 
@@ -492,7 +648,8 @@ async def IdleClockTest(dut):
 DEFAULT_TESTS = ["SmokeTest", "RecordingsTest", "RandomMixTest", "GapStressTest",
                  "ResetMidFrameTest", "ResetMidWindowTest", "ReprogramTest",
                  "BadRegisterTest", "RealTimeTest", "BandExtremesTest", "ThresholdTest",
-                 "RegisterWalkTest"]
+                 "RegisterWalkTest", "PacingTest", "EventBurstTest", "ChainStallTest",
+                 "CsrTest"]
 
 
 # `make test` (MELSTM_SUITE=ci) runs every top test on Verilator and the smoke test on Icarus;

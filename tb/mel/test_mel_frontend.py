@@ -4,7 +4,10 @@ bit-exactly and in order against ``refmodel.mel.frontend.features`` on exactly t
 Stimulus variants (``cocotb.parametrize``): each recording in ``vectors/*.wav`` (trimmed to
 WAV_SECONDS), every seeded synthetic generator of ``refmodel.audio.synthetic_suite`` (short
 clips), random input gaps with random output backpressure, paced input (about one sample per
-20 cycles, where every frame finds the chain idle), and a soft reset (``clear_i``) or hard
+20 cycles, where every frame finds the chain idle), fixed pacing periods of 1..MAX_PACE
+cycles per sample (PACES_PER_SEED drawn per seed; all of them with PACING=all, the sign-off
+run) and a seeded random period per piece, bursts whose first sample arrives in the very
+cycle the framer releases a frame (``u_framer.frame_end``), and a soft reset (``clear_i``) or hard
 reset (``rst_ni``) at a random point of a frame; after it the output must restart exactly as
 for a fresh stream (frame index 0, features of the audio sent after the reset).
 
@@ -27,7 +30,7 @@ from pathlib import Path
 import cocotb
 import numpy as np
 import pytest
-from cocotb.triggers import RisingEdge, Timer, with_timeout
+from cocotb.triggers import ReadOnly, RisingEdge, Timer, with_timeout
 from cocotb.utils import get_sim_time
 
 from refmodel import audio
@@ -46,6 +49,9 @@ AUDIO_ENV = os.environ.get("AUDIO", "")
 LONG = os.environ.get("FE_LONG", "") == "1"
 DEFAULT_RUN = not AUDIO_ENV and not LONG
 PERIOD_NS = 10
+MAX_PACE = 40  # pacing periods 1..MAX_PACE cycles per sample
+PACES_PER_SEED = 3
+PACING_ALL = os.environ.get("PACING") == "all"
 
 
 class FrontendTB:
@@ -95,6 +101,35 @@ class FrontendTB:
         budget = (len(samples) * 60 + 20 * CFG.n_frames(len(samples)) * 2500 + 10_000)
         await with_timeout(self.driver.send({"s": int(x) & 0xFFFF} for x in samples),
                            budget * PERIOD_NS, "ns")
+
+    async def more(self, samples: np.ndarray, pace: int | None = None) -> None:
+        """Send ``samples`` as a continuation of the current segment (one stream), paced at
+        ``pace`` cycles per sample (None: gaps only)."""
+        seg = self.segments[-1]
+        seg["audio"] = np.concatenate([seg["audio"], samples])
+        self.driver.pace = pace
+        budget = len(samples) * (60 + (pace or 0)) + 20 * 2500 + 10_000
+        await with_timeout(self.driver.send({"s": int(x) & 0xFFFF} for x in samples),
+                           budget * PERIOD_NS, "ns")
+        self.driver.pace = None
+
+    async def on_frame_release(self, sample: int) -> bool:
+        """Offer ``sample`` in the next cycle where the framer releases a frame (it arrives in
+        that very cycle); returns whether it was taken there."""
+        dut, seg = self.dut, self.segments[-1]
+        await with_timeout(RisingEdge(dut.u_framer.frame_end), 20_000 * PERIOD_NS, "ns")
+        dut.in_sample_i.value = sample & 0xFFFF
+        dut.in_valid_i.value = 1
+        await ReadOnly()
+        hit = int(dut.in_ready_o.value) == 1 and int(dut.u_framer.frame_end.value) == 1
+        seg["audio"] = np.append(seg["audio"], np.int16(sample))
+        while int(dut.in_ready_o.value) != 1:
+            await RisingEdge(dut.in_ready_o)
+            await ReadOnly()
+        await RisingEdge(dut.clk_i)  # the transfer edge
+        dut.in_valid_i.value = 0
+        self._on_sample(None)
+        return hit
 
     async def reset_mid_stream(self, kind: str) -> None:
         """Soft (clear_i) or hard (rst_ni) reset now; vectors after it start a new segment."""
@@ -216,6 +251,55 @@ async def paced_input(dut):
     """About one sample per 20 cycles (real-time-like): every frame finds the chain idle."""
     x = _wav(WAVS[0], 0.1) if WAVS else audio.white_noise(0.1, 0.5, seed=1)
     await run_audio(dut, x, "paced_input", gap_p=1.0, gap_len=38)
+
+
+@cocotb.test(skip=not DEFAULT_RUN)
+async def pacing(dut):
+    """Fixed pacing periods (cycles per sample; PACES_PER_SEED drawn per seed, all 1..MAX_PACE
+    with PACING=all), then a seeded random period per piece, all one stream."""
+    rng = make_rng(dut._log)
+    tb = FrontendTB(dut, rng, gap=GapModel(None), stall=GapModel(rng, 0.1, 30),
+                    label="pacing")
+    await tb.start()
+    periods = list(range(1, MAX_PACE + 1)) if PACING_ALL else \
+        sorted(int(p) for p in rng.choice(np.arange(1, MAX_PACE + 1), PACES_PER_SEED,
+                                          replace=False))
+    x = audio.white_noise(0.5 + 0.02 * len(periods), float(rng.uniform(0.01, 0.9)), seed=rng)
+    await tb.send(x[:CFG.frame_len])
+    pos = CFG.frame_len
+    for p in periods + [int(rng.integers(1, MAX_PACE + 1)) for _ in range(3)]:
+        n = int(rng.integers(CFG.hop, 2 * CFG.hop))
+        await tb.more(x[pos:pos + n], pace=p)
+        pos += n
+    dut._log.info("paced at %s cycles per sample, then 3 random periods", periods)
+    await tb.finish()
+    tb.report()
+
+
+@cocotb.test(skip=not DEFAULT_RUN)
+async def frame_release_bursts(dut):
+    """Bursts whose first sample arrives in the cycle the framer releases a frame (and frees a
+    hop): a sample there must be stored once, neither lost nor counted twice."""
+    rng = make_rng(dut._log)
+    tb = FrontendTB(dut, rng, gap=GapModel(None), stall=GapModel(rng, 0.2, 40),
+                    label="frame_release_bursts")
+    await tb.start()
+    x = audio.white_noise(0.2, float(rng.uniform(0.01, 0.9)), seed=rng)
+    await tb.send(x[:CFG.frame_len])
+    pos, hits = CFG.frame_len, 0
+    while pos + 2 * CFG.hop < len(x):
+        hits += await tb.on_frame_release(int(x[pos]))
+        pos += 1
+        # on to the sample that completes the next frame and a few more: its release comes
+        # after the burst, for the next one to land on
+        ends = CFG.frame_len + CFG.hop * ((pos - CFG.frame_len) // CFG.hop + 1)
+        n = ends - pos + int(rng.integers(0, CFG.hop // 4))
+        await tb.more(x[pos:pos + n])
+        pos += n
+    dut._log.info("%d samples arrived in a frame-release cycle", hits)
+    assert hits > 0, "no sample arrived in a frame-release cycle"
+    await tb.finish()
+    tb.report()
 
 
 @cocotb.test(skip=not DEFAULT_RUN)

@@ -22,7 +22,16 @@ class BlockPlayer:
     harness toggles ``blk_done_o`` (the block's last sample was taken).  Every sample of a
     finished block was accepted by the chip, in order; ``on_block`` callbacks receive each
     finished block (a copy).  ``overruns`` counts the harness's paced-mode overruns.
+
+    ``send(..., pace=N, sync=e)``: that clip paced at N cycles per sample (instead of the
+    player's own ``pace``), and its first sample held until a cycle with harness event ``e``
+    (``EVENTS``: it arrives in that very cycle).  :meth:`flush` hands the callbacks, before
+    the block ends, the samples the chip took so far (the harness counts them), so that a
+    soft reset in the middle of a block splits the stream where the chip did.
     """
+
+    # the harness's events (chip_tb.sv, Events), by sync_i value
+    EVENTS = {"frame_release": 1, "window_end": 2, "soft_reset": 3, "reg_write": 4}
 
     def __init__(self, dut, *, gaps: GapModel | None = None, pace: int = 0,
                  name: str = "audio"):
@@ -33,11 +42,32 @@ class BlockPlayer:
         self.blocks = 0
         self.overruns = 0
         self.on_block: list[Callable[[np.ndarray], None]] = []
+        self.paces: list[int] = []  # the pacing of every paced block (coverage)
+        self.restart()
 
-    async def send(self, samples: np.ndarray) -> None:
+    def restart(self) -> None:
+        """The harness was reset: its sample count starts again from 0."""
+        self.before = 0  # samples of finished blocks since the harness's reset
+        self.block = np.zeros(0, np.int16)  # the block being played
+        self.published = 0  # samples of it handed to the callbacks
+
+    def _publish(self, upto: int) -> None:
+        part = self.block[self.published:upto]
+        self.published = max(self.published, upto)
+        if len(part):
+            for cb in self.on_block:
+                cb(part.copy())
+
+    def flush(self, taken: int) -> None:
+        """Hand on the samples up to harness count ``taken`` (samples taken since reset)."""
+        self._publish(min(max(taken - self.before, 0), len(self.block)))
+
+    async def send(self, samples: np.ndarray, *, pace: int | None = None,
+                   sync: str | None = None) -> None:
         """Play every sample in order; returns once the last one was accepted."""
         dut = self.dut
         x = np.asarray(samples, np.int16)
+        pace = self.pace if pace is None else pace
         await RisingEdge(dut.clk_i)  # callers may come from ReadOnly (a register response)
         for lo in range(0, len(x), self.block_len):
             block = x[lo:lo + self.block_len]
@@ -52,7 +82,11 @@ class BlockPlayer:
             dut.blk_samples.value = pack(block, 16)
             dut.blk_gaps.value = pack(gaps, self.gap_bits) if gaps.any() else 0
             dut.blk_len_i.value = len(block)
-            dut.pace_i.value = self.pace
+            dut.pace_i.value = pace
+            dut.sync_i.value = self.EVENTS[sync] if sync and lo == 0 else 0
+            if pace:
+                self.paces.append(pace)
+            self.block, self.published = block, 0
             dut.blk_valid_i.value = 1
             # overruns_o cannot change at the edge that ends a block (a sample moves there),
             # so reading it right after the done toggle is safe on both simulators
@@ -63,8 +97,9 @@ class BlockPlayer:
             self.overruns += read_int(dut.overruns_o, f"{self.name} overruns_o") - before
             self.sent += len(block)
             self.blocks += 1
-            for cb in self.on_block:
-                cb(block.copy())
+            self._publish(len(block))
+            self.before += len(block)
+            self.block, self.published = np.zeros(0, np.int16), 0
 
 
 class AudioDriver(uvm_driver):
@@ -93,7 +128,7 @@ class AudioDriver(uvm_driver):
     async def run_phase(self):
         while True:
             clip: AudioClip = await self.seq_item_port.get_next_item()
-            await self.stream.send(clip.samples)
+            await self.stream.send(clip.samples, pace=clip.pace, sync=clip.sync)
             self.seq_item_port.item_done()
 
 

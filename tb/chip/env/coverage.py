@@ -15,7 +15,9 @@ predictor (resets)     kind and phase of every reset
 =====================  ==========================================================
 
 Input gap lengths come from the audio driver's gap model at the end of the test (every gap
-it drew).  With ``COV=1`` the runner names an export file and
+it drew), the pacing of every paced block from the driver, and the timing corners (samples in
+event cycles, links stalled, a window ended under a held detection) from the protocol
+monitor's reading of the harness.  With ``COV=1`` the runner names an export file and
 the collector writes the process's coverage database there in its report phase.
 It is connected to the register port before the predictor, so it classifies an access with
 the state the access found.
@@ -124,6 +126,10 @@ class CoverageCollector(uvm_component):
         if sent > len(drawn):  # every sample without a drawn gap came back to back
             drawn = np.append(drawn, 0)
         funcov.sample_gaps(drawn)
+        proto = self.get_parent().protocol
+        funcov.sample_timing(event_hits=proto.event_hits, held=proto.held,
+                             paces=self.get_parent().audio.driver.stream.paces)
+        funcov.sample_links(proto.stalled)
         path = funcov.export()
         if path is not None:
             self.logger.info(f"functional coverage written to {path}")

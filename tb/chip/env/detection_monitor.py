@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import numpy as np
+from cocotb.triggers import RisingEdge, Timer
 from cocotb.utils import get_sim_time
 from pyuvm import ConfigDB, uvm_analysis_port, uvm_component
 
@@ -72,3 +73,22 @@ class StallingDetectionMonitor(DetectionMonitor):
     stretch from :class:`StallCycler` (up to 6000 cycles)."""
 
     STALLS = True
+
+
+class HoldingDetectionMonitor(DetectionMonitor):
+    """Backpressure that stalls the whole chip: holds ``det_ready_i`` low from the first
+    detection on until the stall has reached the audio input (the harness's
+    ``chain_stalled_o``: detection, feature and audio links stalled in one cycle), and a
+    seeded 100..2000 cycles more; then takes detections as the plain monitor does."""
+
+    async def run_phase(self):
+        cfg = ConfigDB()
+        dut = cfg.get(None, "", "DUT")
+        dut.det_ready_i.value = 0
+        if not dut.det_valid_o.value.is_resolvable or int(dut.det_valid_o.value) != 1:
+            await RisingEdge(dut.det_valid_o)
+        if int(dut.chain_stalled_o.value) != 1:
+            await RisingEdge(dut.chain_stalled_o)
+        extra = int(cfg.get(None, "", "RNG").integers(100, 2001))
+        await Timer(extra * cfg.get(None, "", "PERIOD_NS"), unit="ns")
+        await super().run_phase()

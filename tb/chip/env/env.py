@@ -8,10 +8,13 @@
     DetectionMonitor (det stream, backpressure) --actual detections------------+
     CoverageCollector: samples the functional cover groups from the monitors, the drivers
     and the predictor's expectations and resets
+    ProtocolMonitor: the harness's cycle-by-cycle checks of strobes, pulses, counters and
+    enable (fails the test at its end); event, link and held-window observations for coverage
 
 One component per file in ``tb/chip/env/``: ``audio_agent.py``, ``reg_agent.py``,
 ``feature_monitor.py``, ``detection_monitor.py``, ``predictor.py``, ``scoreboard.py``,
-``coverage.py``; ``sequences.py`` holds the sequence items and sequences, ``items.py`` what
+``coverage.py``, ``protocol_monitor.py``; ``csr.py`` the standard register tests;
+``sequences.py`` holds the sequence items and sequences, ``items.py`` what
 the monitors and the predictor publish.
 
 The test bench's top level is the harness ``chip_tb`` (``tb/chip/chip_tb.sv``): the audio
@@ -41,8 +44,10 @@ from tb.chip.env.coverage import CoverageCollector, Forward
 from tb.chip.env.detection_monitor import DetectionMonitor
 from tb.chip.env.feature_monitor import FeatureMonitor
 from tb.chip.env.predictor import Predictor
+from tb.chip.env.protocol_monitor import ProtocolMonitor
 from tb.chip.env.reg_agent import RegAgent
 from tb.chip.env.scoreboard import Scoreboard
+from tb.kit.stream import read_int
 
 
 class TopEnv(uvm_env):
@@ -57,6 +62,7 @@ class TopEnv(uvm_env):
         self.predictor = Predictor("predictor", self)
         self.scoreboard = Scoreboard("scoreboard", self)
         self.coverage = CoverageCollector("coverage", self)
+        self.protocol = ProtocolMonitor("protocol", self)
         p, sb = self.predictor, self.scoreboard
         self._exports = [
             Forward("x_sample", self, lambda block: p.samples(block)),
@@ -86,3 +92,10 @@ class TopEnv(uvm_env):
         self.det_mon.ap.connect(cov.export("detection"))
         # a detection mismatch is localised with the weights the model holds
         self.scoreboard.debug.model = self.predictor.model
+        # a soft reset splits the audio stream where the chip did (the harness's count of
+        # samples taken up to the clear cycle), even in the middle of a block
+        self.predictor.flush_audio = self._flush_audio
+
+    def _flush_audio(self) -> None:
+        dut = self.protocol.dut
+        self.audio.driver.stream.flush(read_int(dut.clear_taken_o, "clear_taken_o"))

@@ -9,10 +9,13 @@ stream starts again).  All the computing is the model's; this component only mov
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from cocotb.utils import get_sim_time
 from pyuvm import ConfigDB, uvm_analysis_port, uvm_component
 
+from refmodel.chip import regs
 from refmodel.chip.top import ChipModel, Feature, TopConfig
 from refmodel.lstm.detector import DetectorWeights
 from tb.chip.env.items import ResetEvent
@@ -31,6 +34,9 @@ class Predictor(uvm_component):
         self.hidden, self.lanes, self.window = (cfg.get(None, "", k)
                                                 for k in ("HIDDEN", "LANES", "WINDOW"))
         self.model = ChipModel(TopConfig(hidden=self.hidden, window=self.window))
+        # called before a soft reset: hands on the samples the chip took up to its clear
+        # cycle that the audio driver has not published yet (wired by the env)
+        self.flush_audio: Callable[[], None] | None = None
 
     # -- inputs (called through the analysis exports wired in the env)
     def samples(self, block: np.ndarray) -> None:
@@ -40,7 +46,12 @@ class Predictor(uvm_component):
             (self.feat_ap if isinstance(item, Feature) else self.det_ap).write(item)
 
     def reg_access(self, item: RegItem) -> None:
-        """A completed register access: accepted writes change what the chip computes."""
+        """A completed register access: accepted writes change what the chip computes.  A soft
+        reset is published after its clear cycle; the samples taken up to it go first."""
+        soft = item.write and not item.err and item.addr == regs.offset("CTRL") and \
+            item.data >> regs.field("CTRL", "SOFT_RESET").lsb & 1
+        if soft and self.flush_audio is not None:
+            self.flush_audio()
         if self.model.access(addr=item.addr, write=item.write, data=item.data,
                              err=bool(item.err)):
             self.reset_ap.write(ResetEvent("soft", get_sim_time("ns")))

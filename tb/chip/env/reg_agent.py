@@ -66,6 +66,11 @@ class RegDriver(uvm_driver):
                 f"no register response to {item}; rerun: {rerun_hint()}"
             item.rdata = read_int(dut.reg_rdata_o, "reg_rdata_o")
             item.err = bool(read_int(dut.reg_err_o, "reg_err_o"))
+            if item.write and item.addr == regs.offset("CTRL"):
+                # published after the soft-reset clear cycle, so that the predictor splits the
+                # audio stream where the chip did
+                await RisingEdge(dut.clk_i)
+                await ReadOnly()
             self.ap.write(item)
             self.seq_item_port.item_done()
 

@@ -30,14 +30,16 @@ GENERATORS = {
 
 
 class AudioClip(uvm_sequence_item):
-    """A stretch of int16 audio to stream into the chip."""
+    """A stretch of int16 audio to stream into the chip; ``pace``: cycles per sample (None:
+    the driver's own); ``sync``: hold its first sample for a harness event
+    (``BlockPlayer.EVENTS``)."""
 
     def __init__(self, name: str = "clip", samples: np.ndarray | None = None,
-                 label: str = ""):
+                 label: str = "", pace: int | None = None, sync: str | None = None):
         super().__init__(name)
         self.samples = np.zeros(0, np.int16) if samples is None else np.asarray(samples,
                                                                                  np.int16)
-        self.label = label
+        self.label, self.pace, self.sync = label, pace, sync
 
     def __str__(self) -> str:
         return f"AudioClip({self.label}, {len(self.samples)} samples)"
@@ -79,13 +81,16 @@ class RegBurst(uvm_sequence_item):
 class ClipSeq(uvm_sequence):
     """Send one clip, optionally cut into pieces (the driver treats them as one stream)."""
 
-    def __init__(self, name: str, samples: np.ndarray, label: str = "", pieces: int = 1):
+    def __init__(self, name: str, samples: np.ndarray, label: str = "", pieces: int = 1,
+                 pace: int | None = None, sync: str | None = None):
         super().__init__(name)
         self.samples, self.label, self.pieces = samples, label, max(1, pieces)
+        self.pace, self.sync = pace, sync
 
     async def body(self):
         for k, part in enumerate(np.array_split(self.samples, self.pieces)):
-            item = AudioClip(f"{self.label}[{k}]", part, self.label)
+            item = AudioClip(f"{self.label}[{k}]", part, self.label, self.pace,
+                             self.sync if k == 0 else None)
             await self.start_item(item)
             await self.finish_item(item)
 

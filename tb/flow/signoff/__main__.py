@@ -88,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
                                                         if args.keyword else [])
     try:
         rc, wall = _pytest("verilator", selection, jobs=args.jobs, nseeds=args.nseeds,
-                           junit="junit-signoff-verilator.xml", env={**env, "COV": "1"},
+                           junit="junit-signoff-verilator.xml",
+                           env={**env, "COV": "1", "PACING": "all"},  # every pacing period
                            cluster=args.cluster)
         rc_icarus, wall_icarus = 0, 0.0
         if not args.no_icarus:

@@ -17,6 +17,14 @@ Groups (names are the keys of the merged database and of ``docs/testplan.yml``):
 ``melstm.reset.kind_phase``  hard or soft reset while idle, mid-frame or mid-window
 ``melstm.registers.access``  every register read and written, legal and refused
 ``melstm.config.lanes_hidden`` every (P, H) configuration of the LSTM array that ran
+``melstm.timing.*``          samples arriving in the cycle of each chip event (a frame
+                             released, a window ended, the soft-reset clear, a register write)
+                             and a window ending while a detection is held off; every input
+                             pacing period bucket (cycles per sample)
+``melstm.links.stalled``     each link of the chip (audio in, every front-end stage output,
+                             the features into the detector, the detections out) seen with
+                             valid high and ready low (chip-level view; the block tests have
+                             their own)
 
 Each simulation process exports its database to ``$MELSTM_FUNCOV_FILE`` (set by the runner
 when ``COV=1``); ``tb.flow.signoff.report`` merges them.  Importing this module defines every
@@ -39,6 +47,22 @@ BANDS = FE_CFG.n_mels
 CODE_MAX = FE_CFG.code_max
 
 # ------------------------------------------------------------------------ bin definitions
+# events of the chip harness (tb/chip/chip_tb.sv, Events), in its order
+EVENT_BINS = ("frame release", "window end", "soft-reset clear", "register write")
+PACE_BINS = {"1": (1, 1), "2-3": (2, 3), "4-7": (4, 7), "8-15": (8, 15), "16-31": (16, 31),
+             "32-40": (32, 40)}
+
+
+def link_bins() -> tuple[str, ...]:
+    """The chip's links in data order, ``<from> -> <to>`` (the front end's from its stage
+    table; the order of ``stalled_o`` in tb/chip/chip_tb.sv)."""
+    from refmodel.mel.stages import stages
+
+    names = ["audio in"] + [s.block for s in stages()] + ["lstm_detector", "detection out"]
+    return tuple(f"{a} -> {b}" for a, b in zip(names, names[1:], strict=False))
+
+
+LINK_BINS = link_bins()
 CODE_BINS = {"0": (0, 0), "low": (1, 84), "mid": (85, 169), "high": (170, CODE_MAX - 1),
              str(CODE_MAX): (CODE_MAX, CODE_MAX)}
 SCORE_BINS = ("q0 [0, 0.25)", "q1 [0.25, 0.5)", "q2 [0.5, 0.75)", "q3 [0.75, 1)")
@@ -139,6 +163,29 @@ def _sample_config(lanes: int, hidden: int):
     pass
 
 
+@cv.CoverPoint(f"{ROOT_NAME}.timing.sample_in_event_cycle", xf=lambda name: name,
+               bins=list(EVENT_BINS))
+def _sample_event(name: str):
+    pass
+
+
+@cv.CoverPoint(f"{ROOT_NAME}.timing.det_held_window_end", xf=lambda hit: hit,
+               bins=["window ended while a detection was held off"])
+def _sample_held(name: str):
+    pass
+
+
+@cv.CoverPoint(f"{ROOT_NAME}.timing.pacing", xf=lambda p: p, bins=list(PACE_BINS),
+               rel=lambda p, name: PACE_BINS[name][0] <= p <= PACE_BINS[name][1])
+def _sample_pace(pace: int):
+    pass
+
+
+@cv.CoverPoint(f"{ROOT_NAME}.links.stalled", xf=lambda name: name, bins=list(LINK_BINS))
+def _sample_link(name: str):
+    pass
+
+
 # ------------------------------------------------------------------------ sampling API
 def sample_features(codes: np.ndarray) -> None:
     """One feature vector (uint8 (BANDS,))."""
@@ -185,6 +232,31 @@ def sample_register(name: str) -> None:
 
 def sample_config(lanes: int, hidden: int) -> None:
     _sample_config(int(lanes), int(hidden))
+
+
+def sample_timing(*, event_hits: dict[str, int], held: bool, paces: list[int]) -> None:
+    """A top-level run's timing corners: samples taken in each event's cycle
+    (:data:`EVENT_BINS` -> count), whether a window ended while a detection was held off,
+    and the pacing (cycles per sample) of every paced block."""
+    for name, hits in event_hits.items():
+        if name not in EVENT_BINS:
+            raise ValueError(f"event {name!r} has no coverage bin")
+        if hits:
+            _sample_event(name)
+    if held:
+        _sample_held("window ended while a detection was held off")
+    for p in sorted(set(paces)):
+        if not any(lo <= p <= hi for lo, hi in PACE_BINS.values()):
+            raise ValueError(f"pacing {p} cycles per sample is outside every pacing bin")
+        _sample_pace(int(p))
+
+
+def sample_links(stalled: list[str]) -> None:
+    """The links (:data:`LINK_BINS`) seen stalled while valid in a run."""
+    for name in stalled:
+        if name not in LINK_BINS:
+            raise ValueError(f"link {name!r} has no coverage bin")
+        _sample_link(name)
 
 
 def export(path: str | Path | None = None) -> Path | None:
