@@ -3,7 +3,7 @@
 
     python -m tb.flow.cost [--configs 32x8,32x4,16x4] [--window 198] [--no-toggles]
                            [--audio vectors/speech_noise_16k.wav] [--out docs/cost.md]
-    (SIM=icarus|verilator chooses the simulator of the counter runs; toggles need Verilator)
+    (SIM=icarus|verilator: the simulator of the counter runs; the toggle run is Verilator's)
 
 1. **Model**: :func:`refmodel.cost.chip` for every configuration ``HxP``.
 2. **Counters**: ``tb/flow/cost/cost_tb.sv`` runs ``chip_top`` (weights loaded through the
@@ -95,14 +95,13 @@ def simulate(model: cost.Chip, samples: np.ndarray, *, tag: str,
     vargs: list[str] = []
     plusargs = [f"+weights={wfile}", f"+audio={afile}"]
     if toggles:
-        if runner.selected_sim() != "verilator":
-            raise CostError("toggle counts need SIM=verilator (Verilator toggle coverage)")
         off = [ROOT / HARNESS, *runner.rtl_sources(SIM_ONLY)]
         vlt = out / "toggle-off.vlt"
         vlt.write_text("`verilator_config\n" + "".join(f'coverage_off -file "{f}"\n' for f in off))
         vargs = ["--coverage-toggle", "--coverage-max-width", "100000", str(vlt)]
         plusargs.append("--coverage-per-instance")  # cocotb's Verilator main: per instance
         params["Toggles"] = 1  # a parameter the harness ignores: the coverage build's own folder
+    saved = os.environ.get("PYTEST_CURRENT_TEST")
     os.environ["PYTEST_CURRENT_TEST"] = f"cost_{tag} (call)"  # the run folder's name
     try:
         runner.run_block(
@@ -112,7 +111,10 @@ def simulate(model: cost.Chip, samples: np.ndarray, *, tag: str,
                        "COST_WINDOWS": str(run.windows), "COST_MAX_CYCLES": str(bound),
                        "COST_OUT": str(counts_file)})
     finally:
-        os.environ.pop("PYTEST_CURRENT_TEST", None)
+        if saved is None:
+            os.environ.pop("PYTEST_CURRENT_TEST", None)
+        else:
+            os.environ["PYTEST_CURRENT_TEST"] = saved
     if not counts_file.is_file():
         raise CostError(f"{tag}: the simulation wrote no counters ({counts_file})")
     counts = json.loads(counts_file.read_text())
@@ -534,8 +536,12 @@ def main(argv: list[str] | None = None) -> int:
             raise CostError(f"{args.audio}: {len(samples)} samples, one window needs {n}")
         if not args.no_toggles:
             t = time.monotonic()
-            counts, dat = simulate(m, samples[:n], tag=f"toggles_h{m.hidden}p{m.lanes}",
-                                   toggles=True)
+            os.environ["SIM"] = "verilator"  # toggle coverage is Verilator's
+            try:
+                counts, dat = simulate(m, samples[:n], tag=f"toggles_h{m.hidden}p{m.lanes}",
+                                       toggles=True)
+            finally:
+                os.environ["SIM"] = sim
             bad = compare(m, counts)
             if bad:
                 raise CostError("toggle run: counters disagree:\n  " + "\n  ".join(bad))
