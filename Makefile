@@ -29,7 +29,7 @@ export SIM SEED WAVES AUDIO COV
 .DEFAULT_GOAL := regress
 .PHONY: regress test slow sim-one frontend lstm gen bench bench-refmodel bench-coverage vectors \
         signoff lint lint-rtl lint-py bootstrap sysdeps clean distclean bench-farm \
-        synth synth-check synth-asic synth-fpga mutate train eval eval-sizes
+        synth synth-check synth-asic synth-fpga cost mutate train eval eval-sizes
 
 # ---------------------------------------------------------------------------- bootstrap
 bootstrap: sysdeps $(STAMP)
@@ -175,6 +175,16 @@ synth-asic: bootstrap
 # ECP5 alone: about 6 minutes.
 synth-fpga: bootstrap
 	@$(PY) -m tb.flow.synth fpga
+
+# ---------------------------------------------------------------------------- cost
+# The cost of a 10 ms hop and of a detection per block (docs/cost.md, generated): the cost model
+# (refmodel/cost.py) checked against counters in chip_top over one whole window for each HxP of
+# COST_CONFIGS (default 32x8,32x4,16x4; on SIM; any difference fails), Verilator toggle counts
+# per block over one window of COST_AUDIO (default vectors/speech_noise_16k.wav), the synthesis
+# and lowest-clock figures when results/synth and results/clock exist.  About 8 minutes.
+cost: bootstrap
+	@$(PY) -m tb.flow.cost $(if $(COST_CONFIGS),--configs '$(COST_CONFIGS)') \
+	  $(if $(COST_AUDIO),--audio '$(COST_AUDIO)')
 
 # ---------------------------------------------------------------------------- mutation testing
 # Seeded mutants of the RTL (pyslang syntax tree; docs/mutate.md), each judged by the tests that
