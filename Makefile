@@ -18,10 +18,18 @@ HIDDEN       ?= 32
 TRAIN_SEED   ?= 0
 EPOCHS       ?= 40
 DATA_DIR     ?= data/corpus
+# Corpus knobs (make dataset): DATA_DIR, DATASET_SEED, DATASET_SIZE=default|tiny
 # Debian packages: Icarus; Debian's Verilator only for verilator_coverage; lcov for genhtml;
 # g++ builds Verilator models; ccache keeps Verilator rebuilds to seconds; liblz4-dev for
 # Verilator's FST writer (WAVES=1).
-DEB_PKGS     := iverilog verilator lcov ccache g++ perl liblz4-dev
+# fluidsynth, timgm6mb-soundfont and espeak-ng build the tiny corpus that `make test` trains on.
+DEB_PKGS     := iverilog verilator lcov ccache g++ perl liblz4-dev fluidsynth timgm6mb-soundfont \
+                espeak-ng
+# The full corpus (make dataset) also uses the FluidR3 soundfont, flite and festival voices.
+DATASET_DEB_PKGS := fluidsynth fluid-soundfont-gm timgm6mb-soundfont espeak-ng flite festival \
+                festvox-us-slt-hts festvox-kallpc16k
+DATASET_SEED ?= 1
+DATASET_SIZE ?= default
 JOBS         ?= $(shell nproc)
 
 export SIM SEED WAVES AUDIO COV
@@ -29,14 +37,14 @@ export SIM SEED WAVES AUDIO COV
 .DEFAULT_GOAL := regress
 .PHONY: regress test slow sim-one frontend lstm gen bench bench-refmodel bench-coverage vectors \
         signoff lint lint-rtl lint-py bootstrap sysdeps clean distclean bench-farm \
-        synth synth-check synth-asic synth-fpga cost mutate train eval eval-sizes
+        synth synth-check synth-asic synth-fpga cost mutate train eval eval-sizes dataset dataset-sysdeps
 
 # ---------------------------------------------------------------------------- bootstrap
 bootstrap: sysdeps $(STAMP)
 
 sysdeps:
 	@missing=""; \
-	for p in $(DEB_PKGS); do \
+	for p in $(or $(SYSDEPS_PKGS),$(DEB_PKGS)); do \
 	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' \
 	    || missing="$$missing $$p"; \
 	done; \
@@ -106,6 +114,14 @@ lstm: bootstrap
 	@$(PY) -m tb.flow.regress --sim $(SIM) -j $(JOBS) --nseeds 1 --tests "tb/lstm"
 
 # ---------------------------------------------------------------------------- detector training
+# The training corpus (docs/dataset.md): generated sounds, seeded, into DATA_DIR with a
+# manifest and a content hash; returns at once when DATA_DIR already holds the same build.
+dataset: dataset-sysdeps bootstrap $(TRAIN_STAMP)
+	@$(PY) -m train.corpus build --out $(DATA_DIR) --seed $(DATASET_SEED) --size $(DATASET_SIZE)
+
+dataset-sysdeps:
+	@$(MAKE) --no-print-directory sysdeps SYSDEPS_PKGS="$(DATASET_DEB_PKGS)"
+
 # Quantization-aware training on DATA_DIR (make dataset): writes
 # vectors/detector_weights_music_h$(HIDDEN).npz and its training record (.json, with the threshold)
 train: bootstrap $(TRAIN_STAMP)
