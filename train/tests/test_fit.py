@@ -1,5 +1,6 @@
 """The whole pipeline on a tiny corpus: build -> train 2 epochs -> evaluate, and its
-determinism (same data and seed: the same weight file bytes)."""
+determinism (same data and seed: the same weight file bytes).  One test, so that pytest-xdist
+builds the corpus and compiles the model once."""
 
 from __future__ import annotations
 
@@ -19,63 +20,57 @@ HIDDEN = 8
 ARGS = ["--hidden", str(HIDDEN), "--epochs", "2", "--batch", "16", "--seed", "5"]
 
 
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("corpus")
-    corpus.build(root, seed=0, size="tiny")
-    return root
+def test_pipeline_on_a_tiny_corpus(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "corpus"
+    corpus.build(data, seed=0, size="tiny")
 
-
-@pytest.fixture(scope="module")
-def trained(tiny: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("w") / "w.npz"
-    assert fit.main(["--data", str(tiny), "--out", str(out), *ARGS]) == 0
-    return out
-
-
-def test_fit_writes_weights_and_record(tiny: Path, trained: Path) -> None:
+    # train: weight file and training record
+    trained = tmp_path / "w.npz"
+    assert fit.main(["--data", str(data), "--out", str(trained), *ARGS]) == 0
     w = DetectorWeights.load(trained)
     rec = json.loads(trained.with_suffix(".json").read_text())
-    sha = json.loads((tiny / "manifest.json").read_text())["content_sha256"]
+    sha = json.loads((data / "manifest.json").read_text())["content_sha256"]
     assert rec["data"]["sha256"] == sha and sha in w.note
     assert rec["seed"] == 5 and rec["epochs_run"] == 2 and len(rec["history"]) == 2
     assert rec["hyperparameters"]["hidden"] == HIDDEN == w.hidden
     # the recorded threshold reproduces its recorded validation operating point
-    val = corpus.load(tiny, "val")
+    val = corpus.load(data, "val")
     s = run_fixed(val.codes.reshape(-1, 32), w).score_int
     flags = s >= rec["threshold_int"]
     assert rec["threshold"] == rec["threshold_int"] / 2**16
     assert rec["val"]["fixed"]["tp"] == int(np.sum(flags & (val.label == 1)))
     assert rec["val"]["fixed"]["fp"] == int(np.sum(flags & (val.label == 0)))
 
-
-def test_same_seed_same_bytes(tiny: Path, trained: Path, tmp_path: Path) -> None:
+    # deterministic: the same seed gives the same bytes
     again = tmp_path / "again.npz"
-    assert fit.main(["--data", str(tiny), "--out", str(again), *ARGS]) == 0
+    assert fit.main(["--data", str(data), "--out", str(again), *ARGS]) == 0
     assert again.read_bytes() == trained.read_bytes()
 
-
-def test_evaluate_reports_three_models(tiny: Path, trained: Path, tmp_path: Path,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
-    assert evaluate.main(["--data", str(tiny), "--weights", str(trained),
-                          "--out", str(tmp_path)]) == 0
-    text = (tmp_path / "report.md").read_text()
+    # evaluate: the three models, errors by category, ROC plot
+    capsys.readouterr()
+    out = tmp_path / "eval"
+    assert evaluate.main(["--data", str(data), "--weights", str(trained), "--out", str(out)]) == 0
+    text = (out / "report.md").read_text()
     assert text in capsys.readouterr().out
     for row in ("| float |", "| onnx |", "| fixed |", "max abs(fixed - float)"):
         assert row in text
-    assert (tmp_path / f"roc_h{HIDDEN}.png").stat().st_size > 1000
-    test = corpus.load(tiny, "test")
-    for cat in np.unique(test.category):
+    assert (out / f"roc_h{HIDDEN}.png").stat().st_size > 1000
+    for cat in np.unique(corpus.load(data, "test").category):
         assert f"| {cat} |" in text
+    assert evaluate.main(["--data", str(data), "--weights", str(trained), str(trained),
+                          "--out", str(out)]) == 1
+    assert "at most once" in capsys.readouterr().err
 
 
-def test_bad_inputs_give_one_line(tmp_path: Path, trained: Path, tiny: Path,
-                                  capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_inputs_give_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert fit.main(["--data", str(tmp_path / "none"), "--out", str(tmp_path / "w.npz")]) == 1
     err = capsys.readouterr().err
-    assert "no manifest.json" in err and err.count("\n") == 1
-    assert fit.main(["--data", str(tiny), "--hidden", "0"]) == 1
+    assert "none: no manifest.json" in err and err.count("\n") == 1
+    assert fit.main(["--data", str(tmp_path), "--hidden", "0"]) == 1
     assert "hidden=0" in capsys.readouterr().err
-    assert evaluate.main(["--data", str(tiny), "--weights", str(trained), str(trained),
-                          "--out", str(tmp_path)]) == 1
-    assert "at most once" in capsys.readouterr().err
+    assert fit.main(["--data", str(tmp_path), "--out", str(tmp_path / "w.txt")]) == 1
+    assert "w.txt: must be a .npz file" in capsys.readouterr().err
+    DetectorWeights.random(0, hidden=16).save(tmp_path / "w.npz")
+    assert evaluate.main(["--data", str(tmp_path / "none"), "--weights",
+                          str(tmp_path / "w.npz")]) == 1
+    assert "no manifest.json" in capsys.readouterr().err
