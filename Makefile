@@ -156,7 +156,8 @@ vectors: bootstrap
 bench-refmodel: bootstrap
 	@$(PY) -m refmodel.bench all
 
-# The full environment on 10 s of audio per simulator, and the design with Python idle
+# The full environment on 10 s of audio per simulator, the design with Python idle, and (Verilator)
+# the plain C++ harness of the same workload (tb/flow/plain_bench.py); BENCH_REPEAT=N: N rounds
 bench: bootstrap bench-refmodel
 	@$(PY) -m tb.flow.bench
 
