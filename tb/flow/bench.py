@@ -85,7 +85,7 @@ def _report(sim: str, rounds: list[dict[str, dict]]) -> None:
           f"per run; {'best / median of ' + str(n) + ' interleaved rounds' if n > 1 else '1 run'}"
           f"; share = speed / plain harness speed (wall; CPU in brackets)")
     print(f"  {'run':32s} {'audio s / wall s':>17s} {'M cycles / wall s':>18s} "
-          f"{'share of plain':>15s} {'CPU s':>7s}")
+          f"{'share of plain':>22s} {'CPU s':>7s}")
     for key, label in RUNS:
         if key not in rounds[0]:
             continue
@@ -97,7 +97,7 @@ def _report(sim: str, rounds: list[dict[str, dict]]) -> None:
             wall = [r["plain"]["wall_seconds"] / r[key]["wall_seconds"] for r in rounds]
             by_cpu = [r["plain"]["cpu_seconds"] / r[key]["cpu_seconds"] for r in rounds]
             share = f"{_bm(wall, 2)} ({statistics.median(by_cpu):.2f})"
-        print(f"  {label:32s} {_bm(speed, 1):>17s} {_bm(mcyc, 2):>18s} {share:>15s} "
+        print(f"  {label:32s} {_bm(speed, 1):>17s} {_bm(mcyc, 2):>18s} {share:>22s} "
               f"{min(cpu):7.2f}", flush=True)
 
 
