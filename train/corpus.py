@@ -62,7 +62,7 @@ SPLITS = ("train", "val", "test")
 SIZES = {"default": (6000, 1300, 1300), "tiny": (24, 12, 12)}
 SONG_SECONDS = 6.0
 MUSIC_AUDIBLE_DB = -5.0  # music at or above this music-to-rest ratio: label 1
-MUSIC_INAUDIBLE_DB = -20.0  # music at or below it counts as not audible: label 0
+MUSIC_INAUDIBLE_DB = -30.0  # music at or below it counts as not audible: label 0
 LABEL_RULE = (
     "label 1 (music) iff the clip contains generated music whose music-to-rest power ratio "
     f"over the window is >= {MUSIC_AUDIBLE_DB:g} dB (music alone: always 1, at any level "
@@ -410,7 +410,7 @@ def _plan(seed: int, split: str, size: str) -> tuple[list[_Clip], int, int]:
             )
         if cat.startswith("mix/"):
             if "faint_music" in cat:
-                snr = float(rng.uniform(-35.0, MUSIC_INAUDIBLE_DB))
+                snr = float(rng.uniform(MUSIC_INAUDIBLE_DB - 15.0, MUSIC_INAUDIBLE_DB))
             elif "music" in cat:
                 snr = float(rng.uniform(MUSIC_AUDIBLE_DB, 20.0))
             else:
