@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from refmodel import rtlgen
+from refmodel.rate import Rate, rate
 
 IPS = ("prim", "mel", "lstm", "chip")  # data order: primitives, audio -> features -> detections
 
@@ -24,7 +25,9 @@ class Block:
     ``inst``: its instance name in its parent (``""`` for an IP's top); ``model``: the
     model's function or class (``"refmodel.mel.fft.fft_stage"``), or ``None`` for a block
     with nothing to model (``note`` says why); ``links``: its output port words in the stage
-    table's terms, for the docs; ``note``: anything a reader needs (an exception to the rule).
+    table's terms, for the docs; ``note``: anything a reader needs (an exception to the rule);
+    ``rates``: its documented throughput (:mod:`refmodel.rate`; the header's ``Throughput:``
+    lines, checked by ``refmodel/tests/test_blocks.py``, measured by its test).
     """
 
     ip: str
@@ -33,6 +36,7 @@ class Block:
     model: str | None
     links: str = ""
     note: str = ""
+    rates: tuple[Rate, ...] = ()
 
     @property
     def rtl(self) -> str:
@@ -54,7 +58,8 @@ PRIM: tuple[Block, ...] = (
     Block("prim", "prim_round_sat", "", "refmodel.fixed.round_sat",
           note="shared by every IP, so its model is the shared refmodel/fixed.py"),
     Block("prim", "prim_fifo", "", None,
-          note="generic FIFO: no numbers to model; its test checks order, full and empty"),
+          note="generic FIFO: no numbers to model; its test checks order, full and empty",
+          rates=(rate("1", {}),)),
     Block("prim", "prim_stream_check", "", None,
           note="simulation-only protocol checker on every link; its test breaks each rule"),
 )
@@ -85,16 +90,20 @@ def _docs() -> dict[str, str]:
         "its model is `refmodel/<ip>/<block>.py`, its test is `tb/<ip>/test_<ip>_<block>.py`;",
         "the notes name every exception. Port words: `out_<port>_o` carries `count` x `bits`,",
         "value k at bits `[bits*k + bits-1 : bits*k]`, `s` signed (two's complement) or",
-        "`u` unsigned (`refmodel/link.py`).",
+        "`u` unsigned (`refmodel/link.py`). Throughput: the documented figure (the RTL",
+        "header's `Throughput:` line, from `refmodel/rate.py` rows of the stage tables) at",
+        "full-rate input without backpressure, at the default configuration; the block's test",
+        "measures it and fails when the block is slower (or, where exact, different).",
     ]
     for ip in IPS:
         rows = [b for b in all_blocks() if b.ip == ip]
         lines += ["", f"## `{ip}`", "",
-                  "| block | instance | model | output words | note |",
-                  "| --- | --- | --- | --- | --- |"]
+                  "| block | instance | model | output words | throughput | note |",
+                  "| --- | --- | --- | --- | --- | --- |"]
         for b in rows:
             model = f"`{b.model}`" if b.model else "none"
             inst = f"`{b.inst}`" if b.inst else ""
+            rates = "; ".join(r.doc for r in b.rates)
             lines.append(f"| `{b.block}` | {inst} | {model} | {_cell(b.links)} | "
-                         f"{_cell(b.note)} |")
+                         f"{_cell(rates)} | {_cell(b.note)} |")
     return {"stages.md": "\n".join(lines) + "\n"}

@@ -42,6 +42,7 @@ from refmodel.link import Field, Link
 from refmodel.lstm import act, cell, detector, head, mem, pe_array, update
 from refmodel.lstm.config import DetectorConfig
 from refmodel.lstm.rtl import decode_load_addr, load_writes, package_params
+from refmodel.rate import Rate, rate
 
 # The window index ports (lstm_seq.window_o, lstm_head.window_i / det_window_o,
 # lstm_detector.det_window_o) are 32 bits wide in the RTL (`logic [31:0]`, no package number).
@@ -119,7 +120,9 @@ class Stage:
     interfaces by name, each the link of the ports that move together (ports
     ``<field.port>_i`` / ``<field.port>_o``); ``strobes``: the one-bit signal that says an
     interface's values are there (``{"res": "res_valid_o"}``), where it has one; ``also``:
-    further model functions that the block's other outputs are checked against.
+    further model functions that the block's other outputs are checked against;
+    ``rates``: the documented throughput figures (the RTL header's ``Throughput:`` lines,
+    :mod:`refmodel.rate`) by what they time.
     """
 
     block: str
@@ -131,6 +134,7 @@ class Stage:
     strobes: Mapping[str, str] = dataclasses.field(default_factory=dict)
     also: tuple[Callable[..., object], ...] = ()
     other_insts: tuple[str, ...] = ()
+    rates: Mapping[str, Rate] = dataclasses.field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -221,6 +225,7 @@ def _table(hidden: int, lanes: int, cfg: DetectorConfig) -> tuple[Stage, ...]:
                 one("det_score", p["ScoreBits"], "score (UQ0.16)", signed=False),
                 flag("det_flag")))
     zb, ab = p["ZBits"], p["ActOutBits"]
+    rp = {**p, "Hidden": hidden, "Lanes": lanes}  # the names the formulas use
     return (
         Stage("lstm_seq", "u_seq", None,
               "pure control: accepts one feature vector per step, issues 4H/P passes of 32+H "
@@ -280,14 +285,28 @@ def _table(hidden: int, lanes: int, cfg: DetectorConfig) -> tuple[Stage, ...]:
                                     one("bout", p["BoutBits"], "b_out")))}),
               _ro({"det": det}),
               strobes=_ro({"start": "start_i", "det": "det_valid_o"}),
-              also=(head.head_logit, head.flag_compare)),
+              also=(head.head_logit, head.flag_compare),
+              rates=_ro({"start": rate(HEAD_START, rp, unit="detection")})),
         Stage("lstm_detector", "", detector.run_fixed,
               "the IP top: one LSTM step per feature vector, one detection per window",
               _ro({"in": Link((feat,)), "wl": wl, "threshold": Link((threshold,))}),
               _ro({"det": det}),
               strobes=_ro({"in": "in_valid_i", "wl": "wl_valid_i", "det": "det_valid_o"}),
-              also=(detector.detect, detector.lstm_step)),
+              also=(detector.detect, detector.lstm_step),
+              rates=_ro({"step": rate(STEP, rp, unit="step"),
+                         "window": rate(WINDOW_END, rp, unit="window end")})),
     )
+
+
+# Documented throughput (the RTL headers' Throughput lines), in RTL parameter names.
+# lstm_detector: cycles between accepted feature vectors at full input rate: the step's MACs
+# (4H/P passes of Inputs + H columns), the last pass's update (5P/4), 3 cycles of pipeline and
+# drain; after the last step of a window, the head's run adds WINDOW_END.
+STEP = "4 * Hidden / Lanes * (Inputs + Hidden) + 5 * Lanes / 4 + 3"
+WINDOW_END = "Hidden + 2"
+# lstm_head: cycles between taken starts with a start offered whenever the last one's h may
+# change (busy_o low) and det_ready_i high: H terms, the score cycle, the detection's cycle.
+HEAD_START = "Hidden + 3"
 
 
 def stages(hidden: int = 32, lanes: int = 8,
@@ -358,5 +377,6 @@ def blocks(hidden: int = 32, lanes: int = 8) -> tuple[Block, ...]:
             note = f"also {', '.join(st.other_insts)}"
         if not st.inst:
             note = "the IP's top: the blocks above; H, P, Window are its parameters"
-        rows.append(Block("lstm", st.block, inst, model, words(st), note))
+        rows.append(Block("lstm", st.block, inst, model, words(st), note,
+                          tuple(st.rates.values())))
     return tuple(rows)

@@ -20,7 +20,7 @@ Each link word's layout: :mod:`refmodel.link` (value ``k`` of a port at bits
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -37,6 +37,7 @@ from refmodel.mel.power import power_stage
 from refmodel.mel.quant import quantise_stage
 from refmodel.mel.split import split_stage
 from refmodel.mel.window import window_stage
+from refmodel.rate import Rate, rate
 
 Item = tuple[int, ...]
 
@@ -51,7 +52,8 @@ class Stage:
     ``inp`` / ``out``: the input and output links (ports ``in_<port>_i`` / ``out_<port>_o``);
     ``per_frame``: output items per frame; ``wire``: the ``mel_frontend`` signals that carry
     the output link (valid, ready, then one per field); ``items``: the output items of one
-    frame, from the model's result for that frame.
+    frame, from the model's result for that frame; ``rate``: the documented throughput (the
+    RTL header's ``Throughput:`` line; :mod:`refmodel.rate`).
     """
 
     block: str
@@ -62,6 +64,7 @@ class Stage:
     per_frame: int
     wire: tuple[str, ...]
     items: Callable[[object], list[Item]]
+    rate: Rate
 
     @property
     def name(self) -> str:
@@ -118,28 +121,52 @@ def stages(cfg: FrontendConfig = DEFAULT) -> tuple[Stage, ...]:
     log = Link((Field("y", p["LogBits"], ("y[band] (UQ6.16)",), signed=False),))
     feat = Link((Field("feat", p["CodeBits"], tuple(f"code[{b}]" for b in range(bands)),
                        signed=False),))
+    one = rate("1", p)  # one item per cycle
     return (
         Stage("mel_framer", "u_framer", frame_stage, sample, x_pair, cfg.frame_len // 2,
-              ("fr_valid", "fr_ready", "fr_pair"), _pairs),
+              ("fr_valid", "fr_ready", "fr_pair"), _pairs,
+              rate(_framer_frame(p), p, unit="frame", items=cfg.frame_len // 2)),
         Stage("mel_window", "u_window", window_stage, x_pair, v_pair, cfg.frame_len // 2,
-              ("win_valid", "win_ready", "win_pair"), _pairs),
+              ("win_valid", "win_ready", "win_pair"), _pairs, one),
         Stage("mel_fft", "u_fft", fft_stage, v_pair, z, half,
               ("fft_valid", "fft_ready", "fft_k", "fft_zk", "fft_zm"),
-              lambda zz: _both_ends(*zz, n)),
+              lambda zz: _both_ends(*zz, n), rate(FFT_FRAME, p, unit="frame", items=half)),
         Stage("mel_split", "u_split", split_stage, z, x, half,
               ("spl_valid", "spl_ready", "spl_k", "spl_xk", "spl_xm"),
-              lambda xx: _both_ends(*xx, n)),
+              lambda xx: _both_ends(*xx, n), one),
         Stage("mel_power", "u_power", power_stage, x_bin, power, half,
               ("pow_valid", "pow_ready", "pow_k", "pow_p"),
-              lambda pw: _indexed(np.asarray(pw)[:half])),  # bins past n/2: no mel weight
+              lambda pw: _indexed(np.asarray(pw)[:half]), one),  # bins past n/2: no mel weight
         Stage("mel_filterbank", "u_filterbank", mel_stage, power, mel, bands,
-              ("mel_valid", "mel_ready", "mel_m"), _single),
+              ("mel_valid", "mel_ready", "mel_m"), _single,
+              rate("SplitItems + 1", p, unit="frame", items=bands)),
         Stage("mel_log2", "u_log2", log2_stage, mel, log, bands,
-              ("log_valid", "log_ready", "log_y"), _single),
+              ("log_valid", "log_ready", "log_y"), _single, one),
         Stage("mel_quant", "u_quant", quantise_stage, log, feat, 1,
               ("out_valid_o", "out_ready_i", "out_feat_o"),
-              lambda q: [tuple(np.asarray(q).tolist())]),
+              lambda q: [tuple(np.asarray(q).tolist())], rate("NMels", p, unit="vector")),
     )
+
+
+# mel_fft's frame: load, FftStages stages of butterflies, one read cycle, then 2 cycles per
+# output item.  The slowest stage, so also the front end's frame time (:func:`frontend_rate`).
+FFT_FRAME = "FramePairs + FftStages * (FftPoints / 2 + 2) + 1 + 2 * SplitItems"
+
+
+def _framer_frame(p: dict[str, int]) -> str:
+    """mel_framer's frame time with samples offered every cycle: the pairs, then (when the
+    RAM cannot hold a frame and the next hop) one cycle per sample still missing when the
+    frame's first Hop samples are released with its last pair."""
+    if p["SampleRamDepth"] >= p["FrameLen"] + p["Hop"]:
+        return "FramePairs"
+    return "FramePairs + FrameLen + Hop - SampleRamDepth"
+
+
+def frontend_rate(cfg: FrontendConfig = DEFAULT) -> Rate:
+    """``mel_frontend``'s throughput: one vector per frame time of its slowest stage."""
+    per_frame = [(st.rate.cycles * st.per_frame // st.rate.items, st) for st in stages(cfg)]
+    slowest = max(per_frame, key=lambda cs: cs[0])[1]
+    return replace(slowest.rate, unit="frame", items=1)
 
 
 def stage(block: str, cfg: FrontendConfig = DEFAULT) -> Stage:
@@ -199,7 +226,8 @@ def words(link: Link) -> str:
 def blocks(cfg: FrontendConfig = DEFAULT) -> tuple[Block, ...]:
     """The front end's blocks for the finding table (:mod:`refmodel.blocks`), then its top."""
     rows = tuple(Block("mel", st.block, st.inst, f"{st.model.__module__}.{st.model.__name__}",
-                       words(st.out), f"{st.per_frame} items per frame")
+                       words(st.out), f"{st.per_frame} items per frame", (st.rate,))
                  for st in stages(cfg))
     return rows + (Block("mel", "mel_frontend", "u_frontend", "refmodel.mel.frontend.features",
-                         words(FEATURES), "the IP's top: the stages above, in order"),)
+                         words(FEATURES), "the IP's top: the stages above, in order",
+                         (frontend_rate(cfg),)),)

@@ -36,3 +36,21 @@ def test_block_follows_the_rule(block: blocks.Block) -> None:
             f"{block.block}: model {block.model} is not in refmodel/{block.ip}/{name}.py")
     module, attr = block.model.rsplit(".", 1)
     assert hasattr(importlib.import_module(module), attr), f"{block.model} does not exist"
+
+
+def header(block: blocks.Block) -> str:
+    """The RTL file's comment lines before ``module``, joined with single spaces."""
+    text = (ROOT / block.rtl).read_text().split("\nmodule", 1)[0]
+    lines = [ln.strip().removeprefix("//") for ln in text.splitlines()
+             if ln.strip().startswith("//")]
+    return " ".join(" ".join(lines).split())
+
+
+@pytest.mark.parametrize("block", [b for b in BLOCKS if b.rates], ids=lambda b: b.block)
+def test_header_states_the_documented_throughput(block: blocks.Block) -> None:
+    """Each throughput figure is written once, in the stage table; the header must say it."""
+    head = header(block)
+    assert "Throughput:" in head, f"{block.rtl}: no Throughput: line in the header"
+    for r in block.rates:
+        assert r.text in head, (f"{block.rtl}: the header does not say {r.text!r} (the stage "
+                                f"table's figure, {r.doc})")

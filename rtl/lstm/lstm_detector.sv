@@ -12,8 +12,10 @@
 //   cycle.
 // threshold_i (UQ1.16) is sampled when the window's head computation starts (after its last
 //   step); clear_i returns to window 0, frame 0 with the state cleared and the weights kept.
-// Timing: a step takes (4H/P)(32+H) MAC cycles + 5P/4 + 3 (P=8, H=32: 1037 cycles between
-//   accepted vectors at full input rate); a window adds H+3 cycles for the head.
+// Throughput: 4 * Hidden / Lanes * (Inputs + Hidden) + 5 * Lanes / 4 + 3 cycles per step
+//   (accepted vector to accepted vector at full input rate: the MACs of 4H/P passes, the last
+//   pass's update, pipeline and drain; figures per configuration in docs/stages.md), and
+//   Hidden + 2 cycles per window end (the head's run, added after a window's last step).
 module lstm_detector
   import lstm_pkg::*;
 #(

@@ -7,8 +7,11 @@
 //          out_* SplitItems items k = 0..FftPoints/2: out_k_o, out_zk_o = Z[k],
 //                out_zm_o = Z[(FftPoints - k) mod FftPoints], each {im, re} signed FftBits.
 // Timing:  load FramePairs cycles (at the input rate), FftStages x (FftPoints/2 + 2) cycles
-//          of butterflies (2-cycle butterfly pipeline drained between stages), then 2 cycles
-//          per output item.  The next frame's load starts after the last output handshake.
+//          of butterflies (2-cycle butterfly pipeline drained between stages), one cycle to
+//          read Z[0], then 2 cycles per output item.  The next frame's load starts after the
+//          last output handshake.
+// Throughput: FramePairs + FftStages * (FftPoints / 2 + 2) + 1 + 2 * SplitItems cycles per
+//          frame.
 // Butterfly: t = W * b (4 products FftBits x TwiddleBits, summed at full width);
 //          a' = round_sat((a << TwiddleFrac) + t, TwiddleFrac + sh_s, FftBits),
 //          b' = round_sat((a << TwiddleFrac) - t, ...); sh_s = FftShiftMask[s].  A shift by 1

@@ -10,7 +10,9 @@
 //          segment never decreases and steps by at most 1 (checked by the generator), so two
 //          accumulators suffice: when the segment steps from s to s+1, band s-1 is complete.
 //          After MelLastBin (segment NMels) the last band is flushed in one extra cycle.
-// Latency: a band leaves one cycle after the bin that completes it; throughput one bin/cycle.
+// Latency: a band leaves one cycle after the bin that completes it.
+// Throughput: SplitItems + 1 cycles per frame: one bin per cycle (SplitItems bins per frame, as
+//          mel_power sends them), and no bin in the cycle that flushes the last band.
 // Multipliers: 2 (MelWeightBits x PowerBits, unsigned).
 module mel_filterbank
   import mel_pkg::*;

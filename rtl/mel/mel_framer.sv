@@ -7,6 +7,9 @@
 //                as soon as FrameLen samples from the frame start are stored.  After the last
 //                pair of a frame the first Hop samples are released.
 // Latency: out_valid_o rises the cycle after the sample that completes a frame is accepted.
+// Throughput: FramePairs + FrameLen + Hop - SampleRamDepth cycles per frame with a sample
+//          offered every cycle: the pairs, then one cycle per sample the full RAM could not
+//          take before the frame's first Hop samples were released (with its last pair).
 // Memory:  SampleRamDepth x SampleBits in two banks by address parity (frame starts are even,
 //          so x[2m] and x[2m+1] come from different banks): one write and one registered read
 //          per bank, i.e. two single-port-read SRAMs.  The pair register is read every cycle

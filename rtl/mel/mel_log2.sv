@@ -6,7 +6,8 @@
 //                LogIndexBits), UQ6.16 in LogBits; e = leading-one position of M, f = the
 //                LogMantBits bits below it, i = f's top LogIndexBits bits, r the rest;
 //                M = 0 gives y = 0.
-// Latency: 1 cycle (registered output); throughput one value per cycle.
+// Latency: 1 cycle (registered output).
+// Throughput: 1 cycle per item.
 // Multipliers: 1 (LogTableBits x (LogMantBits - LogIndexBits), unsigned).
 module mel_log2
   import mel_pkg::*;

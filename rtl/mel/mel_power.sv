@@ -3,7 +3,8 @@
 //
 // Ports:   in_*  bin index k and X[k] = {im, re}, signed FftBits each;
 //          out_* the same k and P'[k], unsigned PowerBits (units 2^PowerShift PCM-LSB^2).
-// Latency: 1 cycle (registered output); throughput one bin per cycle.
+// Latency: 1 cycle (registered output).
+// Throughput: 1 cycle per item.
 // Multipliers: 2 (FftBits x FftBits squares).
 module mel_power
   import mel_pkg::*;

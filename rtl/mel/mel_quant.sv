@@ -7,7 +7,9 @@
 //                (the +128 is an MSB flip that turns the signed saturation into the 0..255
 //                clip).
 // Latency: the vector is valid the cycle after the last band is accepted; no band is
-//          accepted while a complete vector waits for out_ready_i.
+//          accepted while a complete vector waits for out_ready_i (one is, in the cycle the
+//          vector leaves).
+// Throughput: NMels cycles per vector.
 // Multipliers: 1 (LogBits x QuantGainBits, unsigned).
 module mel_quant
   import mel_pkg::*;
@@ -34,7 +36,7 @@ module mel_quant
   logic signed [CodeBits-1:0] code_s;
   logic [CodeBits-1:0]       code;
 
-  assign in_ready_o  = !valid_q;
+  assign in_ready_o  = !valid_q || out_ready_i;  // a leaving vector frees the packer
   assign in_fire     = in_valid_i && in_ready_o;
   assign out_valid_o = valid_q;
   assign out_feat_o  = feat_q;

@@ -8,7 +8,8 @@
 //          T = W_{2 FftPoints}^k * SB (4 products, full width); X[k] = round_sat((SA << 16) + T,
 //          17, FftBits), X[FftPoints - k] = conj of the difference: the /2 is folded into the
 //          one rounding per word.
-// Latency: 1 cycle (registered output); throughput one item per cycle.
+// Latency: 1 cycle (registered output).
+// Throughput: 1 cycle per item.
 // Multipliers: 4 ((FftBits + 1) x TwiddleBits).
 module mel_split
   import mel_pkg::*;

@@ -4,7 +4,8 @@
 // Ports:   in_*  one pair {x[2m+1], x[2m]} (signed Q1.15 each) per item, FramePairs items
 //                per frame, m counted here from 0 after reset/clear;
 //          out_* {v[2m+1], v[2m]}, each round_sat(x * w, WindowShift, FftInBits), Q16.4.
-// Latency: 1 cycle (registered output); throughput one pair per cycle.
+// Latency: 1 cycle (registered output).
+// Throughput: 1 cycle per item.
 // Multipliers: 2 (16 x 16 bit, signed x unsigned).
 module mel_window
   import mel_pkg::*;

@@ -3,7 +3,7 @@
 // Ports:    in_* accepts an item when in_valid_i && in_ready_o; out_* presents the oldest
 //           item, removed when out_valid_o && out_ready_i.
 // Latency:  one cycle from an accepted input to out_valid_o (no fall-through).
-// Throughput: one item per cycle in and out at the same time, also when full.
+// Throughput: 1 cycle per item, in and out at the same time, also when full.
 module prim_fifo #(
   parameter int Width = 8,  // item width
   parameter int Depth = 4,  // items held; at least 2

@@ -45,20 +45,22 @@ def read_int(handle, what: str, *, signed: bool = False) -> int:
 
 
 class GapModel:
-    """Seeded random idle-cycle lengths: with probability ``prob``, 1..``max_len`` cycles."""
+    """Seeded random idle-cycle lengths: with probability ``prob``, ``min_len``..``max_len``
+    cycles (1..``max_len`` by default)."""
 
-    def __init__(self, rng: np.random.Generator | None, prob: float = 0.0, max_len: int = 0):
+    def __init__(self, rng: np.random.Generator | None, prob: float = 0.0, max_len: int = 0,
+                 min_len: int = 1):
         if not 0.0 <= prob <= 1.0:
             raise ValueError(f"gap probability {prob} is outside 0..1")
-        if prob > 0 and (rng is None or max_len < 1):
-            raise ValueError("random gaps need an rng and max_len >= 1")
-        self.rng, self.prob, self.max_len = rng, prob, max_len
+        if prob > 0 and (rng is None or not 1 <= min_len <= max_len):
+            raise ValueError("random gaps need an rng and 1 <= min_len <= max_len")
+        self.rng, self.prob, self.min_len, self.max_len = rng, prob, min_len, max_len
         self.history: list[int] = []  # every gap drawn, for coverage and reports
 
     def draw(self) -> int:
         if self.prob == 0.0 or self.rng.random() >= self.prob:
             return 0
-        gap = int(self.rng.integers(1, self.max_len + 1))
+        gap = int(self.rng.integers(self.min_len, self.max_len + 1))
         self.history.append(gap)
         return gap
 
@@ -84,6 +86,8 @@ class StreamDriver:
         self.name = name
         self.sent = 0
         self.overruns = 0
+        self.times: list[int] = []  # simulation time (ns) of every transfer edge
+        self.held: list[int] = []   # per item: cycles it waited, valid high, for ready
         self.on_sent: list[Callable[[Item], None]] = []
         valid.value = 0
 
@@ -115,10 +119,15 @@ class StreamDriver:
                 handle.value = int(item[field])
             self.valid.value = 1
             await ReadOnly()
+            offered = get_sim_time("ns")
             while read_int(self.ready, f"{self.name} ready") != 1:
                 await RisingEdge(self.ready)
                 await ReadOnly()
             await RisingEdge(self.clk)  # the transfer edge
+            now = get_sim_time("ns")
+            self.times.append(now)
+            # edges in (offered, now): the item was offered and not taken
+            self.held.append(max(0, -(-(now - offered) // self.period_ns) - 1))
             self.sent += 1
             for cb in self.on_sent:
                 cb(item)
@@ -134,8 +143,11 @@ class StreamSink:
 
     A stall (drawn from ``stalls`` per item) holds ready low before the item: from the previous
     transfer on, or with ``stall_on_valid`` from the moment the item is offered (for sparse
-    outputs, where a stall started at the previous transfer would be over long before).
-    Every accepted item is checked for X/Z, appended to ``items`` and passed to the callbacks.
+    outputs, where a stall started at the previous transfer would be over long before; with
+    it, ``stalled`` holds the cycles each item was held valid, ready low).  ``stall_on_valid``
+    also checks that valid never waits for ready: a block that does hangs and times out.
+    Every accepted item is checked for X/Z, appended to ``items`` (its transfer time to
+    ``times``) and passed to the callbacks.
     """
 
     def __init__(self, clk, valid, ready, data: Mapping[str, Any], *, period_ns: int,
@@ -148,6 +160,8 @@ class StreamSink:
         self.signed = frozenset(signed)
         self.name = name
         self.items: list[dict[str, int]] = []
+        self.times: list[int] = []    # simulation time (ns) of every transfer edge
+        self.stalled: list[int] = []  # with stall_on_valid: per item, cycles held by a stall
         self.callbacks: list[Callable[[dict[str, int]], None]] = []
         self._arrived = Event()
         ready.value = 0
@@ -179,6 +193,9 @@ class StreamSink:
             item = _sample(self.data, self.signed, self.name)
             await RisingEdge(self.clk)  # the transfer edge
             self.items.append(item)
+            self.times.append(get_sim_time("ns"))
+            if self.stall_on_valid:
+                self.stalled.append(stall)
             self._arrived.set()
             for cb in self.callbacks:
                 cb(item)

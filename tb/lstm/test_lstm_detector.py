@@ -11,9 +11,13 @@ window end), threshold changes between windows (0, 1.0, random, the score itself
 reload between windows, a refused write in the middle of a window (``wl_err_o``, results
 unchanged) and refused out-of-range writes; ``clear_i`` and ``rst_ni`` in the middle of a step.
 Each run records ``detections`` and the worst ``lstm_cycles_per_step`` (accept to accept at
-full input rate = accept-to-step-done cycles + 1).  Every port word (feature vectors, load port,
-threshold, detections, and h and c of ``u_update``) is encoded and decoded by the stage table
-(``refmodel.lstm.stages``).
+full input rate = accept-to-step-done cycles + 1).  The ``stream`` profile (full input rate, no
+backpressure) checks the documented throughput: every accept-to-accept interval equals the
+stage table's ``step`` rate, plus its ``window`` rate after a window's last step
+(``refmodel.lstm.stages``, the header's Throughput line).  Output stalls start when a
+detection is offered, so every stall holds a valid detection.  Every port word (feature
+vectors, load port, threshold, detections, and h and c of ``u_update``) is encoded and decoded
+by the stage table (``refmodel.lstm.stages``).
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from refmodel.lstm.rtl import load_map, load_writes
 from refmodel.lstm.stages import stage
 from refmodel.lstm.weights import DetectorWeights
 from tb.flow.signoff import funcov
+from tb.kit import linkcov
 from tb.kit.runner import run_block
 from tb.kit.stream import GapModel, StreamDriver, StreamSink, read_int
 from tb.kit.testkit import make_rng, record, rerun_hint, reset, start_clock
@@ -56,7 +61,7 @@ class TB:
     """Drivers, monitors and the expectation queues of one lstm_detector run."""
 
     def __init__(self, dut, rng: np.random.Generator, period: int, gap_p: float,
-                 stall_p: float, stall_max: int):
+                 stall_p: float, stall_max: int, stall_min: int = 1):
         self.dut, self.rng, self.period = dut, rng, period
         self.hidden = int(dut.Hidden.value)
         self.lanes = int(dut.Lanes.value)
@@ -70,8 +75,9 @@ class TB:
         self.gap_p = gap_p
         self.sink = StreamSink(dut.clk_i, dut.det_valid_o, dut.det_ready_i,
                                {p: getattr(dut, f"{p}_o") for p in self.det.ports},
-                               period_ns=period, stalls=GapModel(rng, stall_p, stall_max),
-                               name="det")
+                               period_ns=period,
+                               stalls=GapModel(rng, stall_p, stall_max, stall_min),
+                               stall_on_valid=True, name="det")
         self.steps: deque[tuple[int, int, np.ndarray, np.ndarray]] = deque()
         self.accepts: deque[float] = deque()
         self.dets: list[dict[str, int]] = []
@@ -82,6 +88,8 @@ class TB:
         self.wl_errs = 0
         self.next_window = 0  # window index of the next window since reset/clear
         self.driver: StreamDriver | None = None
+        self.drivers: list[StreamDriver] = []  # every segment's, for coverage
+        self.rate_checked = 0  # accept-to-accept intervals checked against the stage table
         self.task = None
         self.name = "?"  # the cocotb test (and profile), for failure messages
 
@@ -210,6 +218,7 @@ class TB:
                 self.drive("threshold", (thresholds[j],))
 
         self.driver.on_sent.append(on_sent)
+        self.drivers.append(self.driver)
         if thresholds:
             self.drive("threshold", (thresholds[0],))
         self.task = cocotb.start_soon(self.driver.send({"feat": self.feat.encode(f)}
@@ -255,6 +264,24 @@ class TB:
                            (4 * w * self.step_budget() + 100_000) * self.period, "ns")
         await self.wait_idle()
         self.compare_dets()
+        if self.gap_p == 0 and self.sink.stalls.prob == 0:
+            self.check_rate(self.driver.times)
+
+    def check_rate(self, accepts: list[int]) -> None:
+        """Full input rate, no backpressure: every accept-to-accept interval is the
+        documented step time, plus the window-end time after a window's last step."""
+        step, end = self.st.rates["step"], self.st.rates["window"]
+        for k in range(1, len(accepts)):
+            got = round((accepts[k] - accepts[k - 1]) / self.period)
+            want = step.cycles + (end.cycles if k % self.window == 0 else 0)
+            if got != want:
+                self.fail(f"vector {k} of the segment accepted {got} cycles after vector "
+                          f"{k - 1} at full input rate without backpressure; documented "
+                          f"{want} ({step.text}" + (f", + {end.text}" if k % self.window == 0
+                                                     else "") + ", the RTL header's Throughput "
+                          f"line) at {accepts[k]} ns")
+                return
+            self.rate_checked += 1
 
     async def wait_idle(self) -> None:
         await ReadOnly()
@@ -310,7 +337,8 @@ class TB:
         await RisingEdge(dut.clk_i)
 
 
-async def _start(dut, gap_p: float, stall_p: float, stall_max: int) -> TB:
+async def _start(dut, gap_p: float, stall_p: float, stall_max: int,
+                 stall_min: int = 1) -> TB:
     period = await start_clock(dut.clk_i)
     rng = make_rng(dut._log)
     for sig in (dut.in_valid_i, dut.wl_valid_i, dut.clear_i, dut.wl_addr_i, dut.wl_data_i,
@@ -319,7 +347,7 @@ async def _start(dut, gap_p: float, stall_p: float, stall_max: int) -> TB:
     dut.threshold_i.value = 1 << 15
     dut.in_feat_i.value = 0
     await reset(dut.clk_i, dut.rst_ni)
-    tb = TB(dut, rng, period, gap_p, stall_p, stall_max)
+    tb = TB(dut, rng, period, gap_p, stall_p, stall_max, stall_min)
     cocotb.start_soon(tb.sink.run())
     cocotb.start_soon(tb.step_monitor())
     cocotb.start_soon(tb.wl_err_monitor())
@@ -330,6 +358,9 @@ def _finish(tb: TB, t0: float) -> None:
     tb.compare_dets()
     tb.check()
     funcov.sample_config(tb.lanes, tb.hidden)
+    for d in tb.drivers:
+        linkcov.sample_link("lstm_detector", "in", gaps=d.gaps.history, held=d.held)
+    linkcov.sample_link("lstm_detector", "det", held=tb.sink.stalled)
     funcov.export()  # COV=1 only
     wall = time.perf_counter() - t0
     log = tb.dut._log
@@ -339,13 +370,18 @@ def _finish(tb: TB, t0: float) -> None:
     log.info("lstm: %d cycles per step (MAC limit %d, lane utilisation %.1f %%)",
              tb.cps_worst, mac, 100.0 * mac / max(tb.cps_worst, 1))
     log.info("speed: %.1f steps per wall second", tb.steps_checked / wall)
+    if tb.rate_checked:
+        log.info("throughput: %d accept-to-accept intervals equal the documented %s / %s",
+                 tb.rate_checked, tb.st.rates["step"].doc, tb.st.rates["window"].doc)
     assert tb.dets_checked > 0 and tb.steps_checked > 0, "nothing was checked"
     record("lstm_detector", detections=tb.dets_checked, lstm_cycles_per_step=tb.cps_worst,
            steps=tb.steps_checked)
 
 
-# (input gap probability, output stall probability, longest stall in cycles)
-PROFILES = {"stream": (0.0, 0.0, 0), "gaps": (0.3, 0.3, 200), "blocked": (0.2, 0.7, 12000)}
+# (input gap probability, output stall probability, longest and shortest stall in cycles);
+# a stall starts when a detection is offered
+PROFILES = {"stream": (0.0, 0.0, 0, 1), "gaps": (0.3, 0.5, 15, 1),
+            "blocked": (0.2, 0.7, 12000, 16)}
 
 
 @cocotb.test()

@@ -20,6 +20,11 @@ sample of a hop) to that frame's vector handshake, measured from callbacks (driv
 recorded is the worst case over frames that found the chain idle (the previous vector
 already delivered); a frame that completes while the previous one is still being
 transformed waits for it, which the raw worst case (also logged) includes.
+
+Throughput: the runs without gaps or stalls (recordings, synthetic clips: samples offered
+every cycle) check that consecutive vectors leave exactly the documented frame time apart
+(``refmodel.mel.stages.frontend_rate``: mel_fft's frame, the header's Throughput line).
+Output stalls start when a vector is offered, so every stall holds a valid vector.
 """
 
 from __future__ import annotations
@@ -36,7 +41,9 @@ from cocotb.utils import get_sim_time
 from refmodel import audio
 from refmodel.mel.config import DEFAULT as CFG
 from refmodel.mel.frontend import features
-from refmodel.mel.stages import FEATURES
+from refmodel.mel.stages import FEATURES, frontend_rate
+from tb.kit import linkcov
+from tb.kit.blocktb import check_rate
 from tb.kit.runner import ROOT, run_block
 from tb.kit.stream import GapModel, StreamDriver, StreamSink
 from tb.kit.testkit import make_rng, record, rerun_hint, reset, start_clock
@@ -65,7 +72,8 @@ class FrontendTB:
                                    name="frontend.in")
         self.sink = StreamSink(dut.clk_i, dut.out_valid_o, dut.out_ready_i,
                                {"feat": dut.out_feat_o, "frame": dut.out_frame_o},
-                               period_ns=PERIOD_NS, stalls=stall, name="frontend.out")
+                               period_ns=PERIOD_NS, stalls=stall, stall_on_valid=True,
+                               name="frontend.out")
         self.driver.on_sent.append(self._on_sample)
         self.sink.callbacks.append(self._on_vector)
         # per segment (a reset starts a new one): sample count, completion times, vectors
@@ -204,6 +212,10 @@ class FrontendTB:
                  self.worst_raw)
         record("frontend", features=self.checked, audio_seconds=secs,
                fe_cycles_per_hop=self.worst_idle)
+        linkcov.sample_link("mel_frontend", "in", gaps=self.driver.gaps.history,
+                            held=self.driver.held)
+        linkcov.sample_link("mel_frontend", "out", held=self.sink.stalled)
+        linkcov.export()
 
 
 async def run_audio(dut, samples: np.ndarray, label: str, *, gap_p: float = 0.0,
@@ -214,6 +226,8 @@ async def run_audio(dut, samples: np.ndarray, label: str, *, gap_p: float = 0.0,
     await tb.start()
     await tb.send(samples)
     await tb.finish()
+    if gap_p == 0 and stall_p == 0 and len(tb.sink.times) > 1:
+        check_rate("mel_frontend", tb.sink.times, frontend_rate(CFG), PERIOD_NS, log=dut._log)
     tb.report()
     return tb
 

@@ -1,7 +1,10 @@
 """Block test of ``prim_fifo``, and of the shared stream driver and sink in ``tb/kit``.
 
-Seeded random items go in with random idle gaps and come out with random backpressure; the
-output must be exactly the input, in order, with nothing lost, duplicated or left over.
+Seeded random items go in with random idle gaps and come out with random backpressure (the
+kit's traffic profiles, ``tb/kit/blocktb.TRAFFIC``, plus an input-bound and an output-bound
+one); the output must be exactly the input, in order, with nothing lost, duplicated or left
+over.  The ``full`` profile also checks the documented throughput (``refmodel.blocks``: one
+item per cycle).
 """
 
 from __future__ import annotations
@@ -11,20 +14,24 @@ import numpy as np
 import pytest
 from cocotb.triggers import ReadOnly, with_timeout
 
+from refmodel.blocks import PRIM
+from tb.kit import linkcov
+from tb.kit.blocktb import TRAFFIC, Traffic, check_rate
 from tb.kit.runner import run_block
-from tb.kit.stream import GapModel, StreamDriver, StreamSink
+from tb.kit.stream import StreamDriver, StreamSink
 from tb.kit.testkit import make_rng, record, rerun_hint, reset, start_clock
 
 ITEMS = 2000
-# (input gap probability, output stall probability): streaming, input-bound, output-bound
-PROFILES = [(0.0, 0.0), (0.5, 0.1), (0.1, 0.6), (0.3, 0.3)]
+PROFILES = {**TRAFFIC, "input-bound": Traffic(0.5, (1, 7), 0.1, (1, 9)),
+            "output-bound": Traffic(0.1, (1, 7), 0.6, (1, 9))}
+RATE = next(b for b in PRIM if b.block == "prim_fifo").rates[0]
 
 
 @cocotb.test()
-@cocotb.parametrize(profile=PROFILES)
+@cocotb.parametrize(profile=list(PROFILES))
 async def stream_through(dut, profile):
     """Random items through the FIFO, compared exactly and in order."""
-    gap_p, stall_p = profile
+    traffic = PROFILES[profile]
     width = int(dut.Width.value)
     period = await start_clock(dut.clk_i)
     rng = make_rng(dut._log)
@@ -33,12 +40,13 @@ async def stream_through(dut, profile):
     await reset(dut.clk_i, dut.rst_ni)
     items = rng.integers(0, 1 << width, ITEMS, dtype=np.int64).tolist()
     driver = StreamDriver(dut.clk_i, dut.in_valid_i, dut.in_ready_o, {"d": dut.in_data_i},
-                          period_ns=period, gaps=GapModel(rng, gap_p, 7), name="fifo.in")
+                          period_ns=period, gaps=traffic.gaps(rng), name="fifo.in")
     sink = StreamSink(dut.clk_i, dut.out_valid_o, dut.out_ready_i, {"d": dut.out_data_o},
-                      period_ns=period, stalls=GapModel(rng, stall_p, 9), name="fifo.out")
+                      period_ns=period, stalls=traffic.stalls(rng), stall_on_valid=True,
+                      name="fifo.out")
     cocotb.start_soon(sink.run())
     await with_timeout(driver.send({"d": x} for x in items), ITEMS * 40 * period, "ns")
-    await with_timeout(sink.wait_count(ITEMS), 200 * period, "ns")
+    await with_timeout(sink.wait_count(ITEMS), 1000 * period, "ns")
     got = [it["d"] for it in sink.items]
     for i, (want, have) in enumerate(zip(items, got, strict=False)):
         assert want == have, (f"prim_fifo item {i}: expected {want:#x}, got {have:#x}; "
@@ -46,6 +54,11 @@ async def stream_through(dut, profile):
     assert len(got) == ITEMS, f"prim_fifo: {len(got)} items out for {ITEMS} in"
     await ReadOnly()
     assert int(dut.count_o.value) == 0, "prim_fifo: items left inside at the end"
+    if profile == "full":
+        check_rate("prim_fifo", sink.times, RATE, period, log=dut._log)
+    linkcov.sample_link("prim_fifo", "in", gaps=driver.gaps.history, held=driver.held)
+    linkcov.sample_link("prim_fifo", "out", held=sink.stalled)
+    linkcov.export()
     record("prim_fifo", vectors=ITEMS)
 
 
