@@ -33,18 +33,26 @@ class Traffic:
     """Flow control of one block-test run: before each input item, with probability
     ``gap_p``, an idle gap of ``gap_len`` (min, max) cycles; before each output item, with
     probability ``stall_p``, ready held low for ``stall_len`` cycles from the moment the item
-    is offered (so every stall holds a valid item, also on sparse outputs)."""
+    is offered (so every stall holds a valid item, also on sparse outputs).  ``at_least``:
+    the probabilities are raised so that a run of ``n`` items expects that many gaps and
+    stalls (rare bursts still happen on a link with few items)."""
 
     gap_p: float = 0.0
     gap_len: tuple[int, int] = (1, 1)
     stall_p: float = 0.0
     stall_len: tuple[int, int] = (1, 1)
+    at_least: int = 0
 
-    def gaps(self, rng: np.random.Generator) -> GapModel:
-        return GapModel(rng, self.gap_p, self.gap_len[1], self.gap_len[0])
+    def _p(self, p: float, n: int) -> float:
+        return min(1.0, max(p, self.at_least / n)) if p and n else p
 
-    def stalls(self, rng: np.random.Generator) -> GapModel:
-        return GapModel(rng, self.stall_p, self.stall_len[1], self.stall_len[0])
+    def gaps(self, rng: np.random.Generator, n: int = 0) -> GapModel:
+        """The input gaps of a run of ``n`` items."""
+        return GapModel(rng, self._p(self.gap_p, n), self.gap_len[1], self.gap_len[0])
+
+    def stalls(self, rng: np.random.Generator, n: int = 0) -> GapModel:
+        """The output stalls of a run of ``n`` items."""
+        return GapModel(rng, self._p(self.stall_p, n), self.stall_len[1], self.stall_len[0])
 
 
 # full: full-rate input, ready always high (the throughput run); random: short gaps and
@@ -52,7 +60,7 @@ class Traffic:
 # the input and drain the block completely.
 TRAFFIC = {"full": Traffic(),
            "random": Traffic(0.3, (1, 5), 0.3, (1, 7)),
-           "bursts": Traffic(0.03, (16, 200), 0.03, (16, 300))}
+           "bursts": Traffic(0.03, (16, 200), 0.03, (16, 300), at_least=3)}
 PROFILES = list(TRAFFIC)  # for cocotb.parametrize(profile=PROFILES)
 
 
@@ -71,12 +79,13 @@ async def run_stream(dut, *, inputs: Sequence[Mapping[str, int]], in_map: Mappin
     dut.clear_i.value = 0
     await reset(dut.clk_i, dut.rst_ni)
     driver = StreamDriver(dut.clk_i, dut.in_valid_i, dut.in_ready_o, in_map, period_ns=period,
-                          gaps=traffic.gaps(rng), name=f"{dut._name}.in")
+                          gaps=traffic.gaps(rng, len(inputs)), name=f"{dut._name}.in")
     sink = StreamSink(dut.clk_i, dut.out_valid_o, dut.out_ready_i, out_map, period_ns=period,
-                      stalls=traffic.stalls(rng), stall_on_valid=True, name=f"{dut._name}.out")
+                      stalls=traffic.stalls(rng, n_out), stall_on_valid=True,
+                      name=f"{dut._name}.out")
     cocotb.start_soon(sink.run())
-    stall_cycles = sum(traffic.stall_len) * traffic.stall_p * n_out
-    gap_cycles = sum(traffic.gap_len) * traffic.gap_p * len(inputs)
+    stall_cycles = sum(traffic.stall_len) * sink.stalls.prob * n_out
+    gap_cycles = sum(traffic.gap_len) * driver.gaps.prob * len(inputs)
     budget = ((len(inputs) + n_out) * cycles_per_item * 8 + extra_cycles + 1000
               + int(stall_cycles + gap_cycles))
     await with_timeout(driver.send(inputs), budget * period, "ns")

@@ -1,12 +1,13 @@
 """Block-level functional coverage of flow control: every stream link of every block test
-stalled while valid, fed with gaps and held by its block (``melstm.links.<block>.<link>``).
+stalled while valid, fed with gaps and held by its block
+(``melstm.block_links.<block>.<link>``).
 
 The block tests sample it through the shared driver and sink (:func:`sample_link`, called by
 ``tb/kit/blocktb.run_stream`` and the tests with their own benches) and export it with the
 sign-off's other cover groups (``tb/flow/signoff/funcov.export``, ``COV=1`` only).  Every
 link's cover point is defined when this module is imported, so every export lists every bin
 and an unhit one shows as a hole in ``make signoff``'s report.  The chip-level links (inside
-``chip_top``) are the top environment's groups.
+``chip_top``) are the top environment's group ``melstm.links.stalled``.
 
 Bins of an input link (per item): ``back to back`` (no idle cycle before it), ``after a gap``,
 ``held by the block`` (offered, valid high, while the block's ready was low).  Output link:
@@ -54,7 +55,7 @@ def _point(name: str, side: str):
     return sample_out
 
 
-_POINTS = {(blk, link): _point(f"{funcov.ROOT_NAME}.links.{blk}.{link}", side)
+_POINTS = {(blk, link): _point(f"{funcov.ROOT_NAME}.block_links.{blk}.{link}", side)
            for blk, links in LINKS.items() for link, side in links.items()}
 
 

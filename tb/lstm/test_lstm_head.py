@@ -47,13 +47,13 @@ async def check_head(dut, profile):
     period = await start_clock(dut.clk_i)
     rng = make_rng(dut._log)
     traffic = TRAFFIC[profile]
-    gaps = traffic.gaps(rng)
+    gaps = traffic.gaps(rng, CASES)
     dut.start_i.value = 0
     dut.clear_i.value = 0
     await reset(dut.clk_i, dut.rst_ni)
     sink = StreamSink(dut.clk_i, dut.det_valid_o, dut.det_ready_i,
                       {p: getattr(dut, f"{p}_o") for p in det.ports}, period_ns=period,
-                      stalls=traffic.stalls(rng), stall_on_valid=True, name="det")
+                      stalls=traffic.stalls(rng, CASES), stall_on_valid=True, name="det")
     cocotb.start_soon(sink.run())
     expected = []
     starts: list[int] = []  # transfer times of the starts

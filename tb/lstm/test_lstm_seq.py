@@ -40,6 +40,7 @@ from cocotb.utils import get_sim_time
 from refmodel.lstm.config import DetectorConfig
 from refmodel.lstm.pe_array import codes_to_x, pe_vector
 from refmodel.lstm.stages import dims, stage
+from tb.kit import linkcov
 from tb.kit.runner import run_block
 from tb.kit.stream import GapModel, StreamDriver, read_int
 from tb.kit.testkit import make_rng, record, rerun_hint, reset, start_clock
@@ -321,6 +322,8 @@ async def _finish(tb: TB, driver: StreamDriver, n_items: int, what: str) -> None
         raise AssertionError(f"lstm_seq {what}: nothing to check ({counts}); rerun: "
                              f"{rerun_hint()}")
     record(f"lstm_seq_{what}", vectors=counts["steps"])
+    linkcov.sample_link("lstm_seq", "in", gaps=driver.gaps.history, held=driver.held)
+    linkcov.export()
 
 
 @cocotb.test()

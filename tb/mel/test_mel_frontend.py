@@ -321,7 +321,7 @@ async def frame_release_bursts(dut):
 async def reset_mid_frame(dut, kind):
     """Reset at a random point (framing, FFT, output); afterwards a fresh stream."""
     rng = make_rng(dut._log)
-    tb = FrontendTB(dut, rng, gap=GapModel(rng, 0.1, 4), stall=GapModel(rng, 0.1, 20),
+    tb = FrontendTB(dut, rng, gap=GapModel(rng, 0.1, 4), stall=GapModel(rng, 0.5, 15),
                     label=f"reset_mid_frame({kind})")
     await tb.start()
     first = audio.white_noise(0.06, 0.5, seed=rng)[: CFG.frame_len + 2 * CFG.hop

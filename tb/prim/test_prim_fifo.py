@@ -40,9 +40,9 @@ async def stream_through(dut, profile):
     await reset(dut.clk_i, dut.rst_ni)
     items = rng.integers(0, 1 << width, ITEMS, dtype=np.int64).tolist()
     driver = StreamDriver(dut.clk_i, dut.in_valid_i, dut.in_ready_o, {"d": dut.in_data_i},
-                          period_ns=period, gaps=traffic.gaps(rng), name="fifo.in")
+                          period_ns=period, gaps=traffic.gaps(rng, ITEMS), name="fifo.in")
     sink = StreamSink(dut.clk_i, dut.out_valid_o, dut.out_ready_i, {"d": dut.out_data_o},
-                      period_ns=period, stalls=traffic.stalls(rng), stall_on_valid=True,
+                      period_ns=period, stalls=traffic.stalls(rng, ITEMS), stall_on_valid=True,
                       name="fifo.out")
     cocotb.start_soon(sink.run())
     await with_timeout(driver.send({"d": x} for x in items), ITEMS * 40 * period, "ns")

@@ -25,6 +25,8 @@ Groups (names are the keys of the merged database and of ``docs/testplan.yml``):
                              the features into the detector, the detections out) seen with
                              valid high and ready low (chip-level view; the block tests have
                              their own)
+``melstm.block_links.*``     the block tests' links: each output stalled while valid, each
+                             input fed after gaps and held by its block (``tb/kit/linkcov.py``)
 
 Each simulation process exports its database to ``$MELSTM_FUNCOV_FILE`` (set by the runner
 when ``COV=1``); ``tb.flow.signoff.report`` merges them.  Importing this module defines every
@@ -269,3 +271,7 @@ def export(path: str | Path | None = None) -> Path | None:
     target.parent.mkdir(parents=True, exist_ok=True)
     cv.coverage_db.export_to_yaml(str(target))
     return target
+
+
+# The block tests' flow-control groups, defined here too so that every export lists their bins.
+from tb.kit import linkcov  # noqa: E402, F401
