@@ -496,6 +496,18 @@ def write_doc(*, models: Sequence[cost.Chip], checked: Mapping[str, dict[str, in
 
 
 # ---------------------------------------------------------------------------- main
+def _last_counts(model: cost.Chip, tag: str) -> dict[str, int]:
+    """The counters of the last simulation of ``tag``, checked against the model again."""
+    f = RESULTS / tag / "counts.json"
+    if not f.is_file():
+        raise CostError(f"--report-only: no {f} (run make cost first)")
+    counts = json.loads(f.read_text())
+    bad = compare(model, counts)
+    if bad:
+        raise CostError(f"{model.label} ({f}): counters disagree:\n  " + "\n  ".join(bad))
+    return counts
+
+
 def _configs(text: str) -> list[tuple[int, int]]:
     out = []
     for part in text.split(","):
@@ -515,6 +527,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="recording for the toggle run (one window from its start)")
     ap.add_argument("--no-toggles", action="store_true", help="skip the toggle-coverage run")
     ap.add_argument("--out", type=Path, default=DOC)
+    ap.add_argument("--report-only", action="store_true",
+                    help="no simulation: rewrite the report from the last run's counters and "
+                         "toggle file in results/cost (e.g. after make synth)")
     args = ap.parse_args(argv)
     t0 = time.monotonic()
     try:
@@ -523,7 +538,11 @@ def main(argv: list[str] | None = None) -> int:
         models, checked = [], {}
         for h, p in configs:
             t = time.monotonic()
-            model, counts = check_config(h, p, args.window)
+            if args.report_only:
+                model = cost.chip(h, p, args.window)
+                counts = _last_counts(model, f"h{h}p{p}w{args.window}")
+            else:
+                model, counts = check_config(h, p, args.window)
             models.append(model)
             checked[model.label] = counts
             print(f"cost: {model.label}: {len(counts)} counters equal the model "
@@ -534,7 +553,14 @@ def main(argv: list[str] | None = None) -> int:
         n = m.first_window().samples
         if len(samples) < n:
             raise CostError(f"{args.audio}: {len(samples)} samples, one window needs {n}")
-        if not args.no_toggles:
+        if args.report_only and not args.no_toggles:
+            tag = f"toggles_h{m.hidden}p{m.lanes}"
+            _last_counts(m, tag)
+            dat = runner.BUILD / "verilator" / f"cost_{tag}" / "coverage.dat"
+            if not dat.is_file():
+                raise CostError(f"--report-only: no {dat} (run make cost first)")
+            toggles = toggles_per_block(m, toggles_per_instance(dat))
+        elif not args.no_toggles:
             t = time.monotonic()
             os.environ["SIM"] = "verilator"  # toggle coverage is Verilator's
             try:
