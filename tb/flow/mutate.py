@@ -711,12 +711,18 @@ def run_job(job: dict) -> dict:
 def _run_local(jobs: list[dict], n: int, on_done: Callable[[dict], None]) -> None:
     with cf.ThreadPoolExecutor(max_workers=n) as pool:
         futs = [pool.submit(run_job, j) for j in jobs]
+        handled = set()
         try:
             for f in cf.as_completed(futs):
+                handled.add(f)
                 on_done(f.result())
         except KeyboardInterrupt:
             for f in futs:
                 f.cancel()
+            print("mutate: stopping: waiting for the running mutants", file=sys.stderr)
+            for f in futs:  # the running ones end normally and are reported
+                if f not in handled and not f.cancelled():
+                    on_done(f.result())
             raise
 
 
@@ -916,6 +922,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--list", action="store_true", help="print the sampled mutants and stop")
     ap.add_argument("--out", default=str(OUT), help="report folder (default results/mutate)")
     args = ap.parse_args(argv)
+    if args.list or threading.current_thread() is not threading.main_thread():
+        return _main(args)
+
+    def stop(signum, frame):  # SIGTERM, and SIGINT even where a shell started us ignoring it
+        raise KeyboardInterrupt
+
+    old = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        return _main(args)
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+def _main(args: argparse.Namespace) -> int:
     from tb.flow import farm
 
     try:
