@@ -198,7 +198,9 @@ synth-fpga: bootstrap
 # (refmodel/cost.py) checked against counters in chip_top over one whole window for each HxP of
 # COST_CONFIGS (default 32x8,32x4,16x4; on SIM; any difference fails), Verilator toggle counts
 # per block over one window of COST_AUDIO (default vectors/speech_noise_16k.wav), the synthesis
-# and lowest-clock figures when results/synth and results/clock exist.  About 8 minutes.
+# and lowest-clock figures when results/synth and results/clock exist.  About 20 minutes on the
+# shared 2-core machine (13 of them compiling the toggle-coverage build); rewrite the report alone:
+# $(PY) -m tb.flow.cost --report-only
 cost: bootstrap
 	@$(PY) -m tb.flow.cost $(if $(COST_CONFIGS),--configs '$(COST_CONFIGS)') \
 	  $(if $(COST_AUDIO),--audio '$(COST_AUDIO)')
