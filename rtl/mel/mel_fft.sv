@@ -330,7 +330,9 @@ module mel_fft
   assign out_valid_o = out_valid_q;
   assign out_k_o     = out_k_q;
   assign out_zk_o    = out_zk_q;
-  assign out_zm_o    = word_a;
+  // The read register changes on every butterfly: outside the output phase Z[m] reads as 0,
+  // so the split's multipliers do not switch with it (48 AND gates).
+  assign out_zm_o    = (state_q == StOut) ? word_a : '0;
 
   logic chk_rst_n;
   logic unused_bit;
