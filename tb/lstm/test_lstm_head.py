@@ -19,7 +19,7 @@ from __future__ import annotations
 import cocotb
 import numpy as np
 import pytest
-from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge, Timer, with_timeout
+from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge, SimTimeoutError, Timer, with_timeout
 from cocotb.utils import get_sim_time
 
 from refmodel.lstm.config import DetectorConfig
@@ -85,8 +85,17 @@ async def check_head(dut, profile):
         dut.start_i.value = 1
         await ReadOnly()
         offered = get_sim_time("ns")
-        while not read_int(dut.ready_o, "ready_o"):  # held until the head is ready
-            await RisingEdge(dut.ready_o)
+        # held until the head is ready: within the busy time, the score cycle and the
+        # longest stall of the detection before it
+        wait = (hidden + 4 + traffic.stall_len[1]) * period
+        while not read_int(dut.ready_o, "ready_o"):
+            try:
+                await with_timeout(RisingEdge(dut.ready_o), wait, "ns")
+            except SimTimeoutError:
+                raise AssertionError(
+                    f"lstm_head H={hidden}: start {k} offered at {offered} ns, ready_o still "
+                    f"low {wait // period} cycles later; seed {cocotb.RANDOM_SEED}; rerun: "
+                    f"{rerun_hint()}") from None
             await ReadOnly()
         await RisingEdge(dut.clk_i)  # the edge that takes the start
         now = get_sim_time("ns")
