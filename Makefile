@@ -5,6 +5,7 @@
 #        CLUSTER=local|tcp://host:8786|slurm|lsf|sge|pbs (regress, signoff: where the tests run;
 #        FARM_* settings in tb/flow/farm.toml)
 #        mutate: MUTANTS=<n>  SUITE=test|regress  MODULES=<glob>  MUTANT=<id>  RTL_REV=<git rev>
+#        CHIP_CASES=all|mapped
 
 SHELL        := /bin/bash
 SIM          ?= verilator
@@ -214,7 +215,7 @@ mutate: bootstrap
 	@$(PY) -m tb.flow.mutate -j $(JOBS) --mutants $(or $(MUTANTS),40) --seed $(or $(SEED),1) \
 	  --suite $(or $(SUITE),test) --modules '$(or $(MODULES),*)' \
 	  $(if $(MUTANT),--only '$(MUTANT)') $(if $(RTL_REV),--rtl-rev '$(RTL_REV)') \
-	  $(if $(CLUSTER),--cluster '$(CLUSTER)')
+	  $(if $(CLUSTER),--cluster '$(CLUSTER)') $(if $(CHIP_CASES),--chip-cases '$(CHIP_CASES)')
 
 # ---------------------------------------------------------------------------- lint
 lint: lint-rtl lint-py

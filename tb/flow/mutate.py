@@ -269,6 +269,25 @@ def _literal_edits(n, text: str) -> list[tuple[int, int, str]]:
     return []
 
 
+def _window_shifts(n, text: str) -> list[tuple[int, int, str]]:
+    """(start, end, new) of a range select ``l:r`` moved by one bit each way, both bounds
+    together so that its width stays (one bound alone changes the width: a width error, not a
+    bug).  No shift below bit 0 of a literal bound."""
+    la, _ = _span(n.left)
+    _, rb = _span(n.right)
+    lt, rt = text[la:_span(n.left)[1]], text[_span(n.right)[0]:rb]
+    sep = text[_span(n.left)[1]:_span(n.right)[0]]  # ":" with its spacing
+    out = []
+    for d in (1, -1):
+        if lt.isdigit() and rt.isdigit():
+            if min(int(lt), int(rt)) + d >= 0:
+                out.append((la, rb, f"{int(lt) + d}{sep}{int(rt) + d}"))
+        elif d > 0 or "0" not in (lt, rt):
+            op = "+" if d > 0 else "-"
+            out.append((la, rb, f"({lt}) {op} 1{sep}({rt}) {op} 1"))
+    return out
+
+
 def candidates_in(text: str, tree, rel: str) -> list[Mutant]:
     """Every mutant of one parsed RTL file (``rel``: its name relative to ``rtl/``)."""
     found: list[tuple[str, int, int, str, str]] = []  # module, start, end, new, op
@@ -289,6 +308,17 @@ def candidates_in(text: str, tree, rel: str) -> list[Mutant]:
             ff = ff or k == "AlwaysFFBlock"
         if k == "CastExpression":  # W'(x): the width W is not logic, x is
             walk(n.right, mod, logic, ff, sel)
+            return
+        if k == "MultipleConcatenationExpression":  # {N{x}}: the count N is a width, x logic
+            walk(n.concatenation, mod, logic, ff, sel)
+            return
+        if k == "SimpleRangeSelect":  # x[l:r]: the window moves, its width stays
+            if logic:
+                for a, b, new in _window_shifts(n, text):
+                    site(mod, a, b, new, "bitselect")
+            return
+        if k in ("AscendingRangeSelect", "DescendingRangeSelect"):  # x[b +: w]: w is a width
+            walk(n.left, mod, logic, ff, True)
             return
         if logic:
             a, b = _span(n)
@@ -321,14 +351,7 @@ def candidates_in(text: str, tree, rel: str) -> list[Mutant]:
                     "IntegerLiteralExpression", "IntegerVectorExpression"):
                 ea, eb = _span(n.expr)
                 site(mod, ea, eb, f"{text[ea:eb]} + 1'b1", "bitselect")
-            if k == "SimpleRangeSelect":
-                for side in (n.left, n.right):
-                    if _kind(side) not in ("IntegerLiteralExpression",
-                                           "IntegerVectorExpression"):
-                        sa, sb = _span(side)
-                        site(mod, sa, sb, f"({text[sa:sb]}) - 1", "bitselect")
-        inner = sel or k in ("BitSelect", "SimpleRangeSelect", "AscendingRangeSelect",
-                             "DescendingRangeSelect")
+        inner = sel or k == "BitSelect"
         for c in _children(n):
             walk(c, mod, logic, ff, inner)
 
@@ -391,33 +414,84 @@ def generate(rtl: Path = RTL, modules: str = "*") -> list[Mutant]:
     return out
 
 
-def sample(cands: Sequence[Mutant], n: int, seed: int) -> list[Mutant]:
-    """``n`` mutants (all when ``n`` is 0 or more than there are), stratified over modules:
-    every module gets at least one, the rest in proportion to its candidates (largest
-    remainder); the same candidates, ``n`` and ``seed`` give the same list."""
-    by_mod: dict[str, list[Mutant]] = {}
-    for m in cands:
-        by_mod.setdefault(m.module, []).append(m)
-    if n <= 0 or n >= len(cands):
-        return list(cands)
-    mods = sorted(by_mod)
-    if n < len(mods):  # fewer mutants than modules: a seeded choice of modules, one each
+Check = Callable[[Sequence[Mutant]], dict[str, str]]  # mutant id -> Verilator's error ("": valid)
+
+
+def _quotas(sizes: dict[str, int], n: int, seed: int) -> dict[str, int]:
+    """Mutants per module: at least one each, the rest in proportion to its candidates
+    (largest remainder); fewer mutants than modules: a seeded choice of modules, one each."""
+    mods = sorted(sizes)
+    if n < len(mods):
         mods = sorted(random.Random(seed).sample(mods, n))
     quota = {m: 1 for m in mods}
     left = n - len(mods)
-    total = sum(len(by_mod[m]) - 1 for m in mods)
+    total = sum(sizes[m] - 1 for m in mods)
     if left and total:
-        share = {m: left * (len(by_mod[m]) - 1) / total for m in mods}
+        share = {m: left * (sizes[m] - 1) / total for m in mods}
         for m in mods:
             quota[m] += int(share[m])
-        rest = left - sum(int(s) for s in share.values())
+        rest = left - sum(int(v) for v in share.values())
         for m in sorted(mods, key=lambda m: (-(share[m] - int(share[m])), m))[:rest]:
             quota[m] += 1
-    picked: list[Mutant] = []
-    for m in mods:
-        rng = random.Random(f"{seed}:{m}")
-        picked += rng.sample(by_mod[m], min(quota[m], len(by_mod[m])))
-    return sorted(picked, key=lambda m: (m.file, m.start, m.new))
+    return quota
+
+
+def draw(cands: Sequence[Mutant], n: int, seed: int,
+         check: Check | None = None) -> tuple[list[Mutant], list[tuple[Mutant, str]]]:
+    """``n`` valid mutants (all when ``n`` is 0 or more than there are) stratified over modules,
+    and the invalid ones drawn on the way with Verilator's error.
+
+    Each module's candidates are put in a seeded order (``random.Random(f"{seed}:{module}")``)
+    and its quota (:func:`_quotas`) is filled from the front of that order; ``check`` (a batch
+    lint) rejects a candidate, the module's next one replaces it.  A module that runs out of
+    valid candidates passes what it lacks on to the modules with candidates left (largest
+    stratum first).  So the sample depends only on the candidates, ``n``, ``seed`` and which
+    candidates are valid: the same for every run, whatever order the lints finish in."""
+    by_mod: dict[str, list[Mutant]] = {}
+    for m in cands:
+        by_mod.setdefault(m.module, []).append(m)
+    order = {mod: random.Random(f"{seed}:{mod}").sample(ms, len(ms))
+             for mod, ms in by_mod.items()}
+    want = len(cands) if n <= 0 or n >= len(cands) else n
+    quota = _quotas({mod: len(ms) for mod, ms in by_mod.items()}, want, seed) \
+        if want < len(cands) else {mod: len(ms) for mod, ms in by_mod.items()}
+    nxt = dict.fromkeys(by_mod, 0)  # position of the next undrawn candidate per module
+    valid: dict[str, list[Mutant]] = {mod: [] for mod in by_mod}
+    rejected: list[tuple[Mutant, str]] = []
+    while True:
+        batch = []
+        for mod in sorted(quota):
+            need = quota[mod] - len(valid[mod])
+            take = order[mod][nxt[mod]:nxt[mod] + max(need, 0)]
+            nxt[mod] += len(take)
+            batch += take
+        if not batch:  # every module still short has no candidate left: pass it on
+            short = 0
+            for mod in quota:
+                short += max(quota[mod] - len(valid[mod]), 0)
+                quota[mod] = min(quota[mod], len(valid[mod]))
+            spare = sorted((mod for mod in by_mod if nxt[mod] < len(order[mod])),
+                           key=lambda mod: (-(len(order[mod]) - nxt[mod]), mod))
+            if not short or not spare:
+                break
+            for i in range(short):  # round robin over the modules with candidates left
+                mod = spare[i % len(spare)]
+                quota[mod] = quota.get(mod, 0) + 1
+            continue
+        errors = check(batch) if check else {}
+        for m in batch:
+            if errors.get(m.id):
+                rejected.append((m, errors[m.id]))
+            else:
+                valid[m.module].append(m)
+    key = lambda m: (m.file, m.start, m.new)  # noqa: E731
+    return sorted((m for ms in valid.values() for m in ms), key=key), \
+        sorted(rejected, key=lambda r: key(r[0]))
+
+
+def sample(cands: Sequence[Mutant], n: int, seed: int) -> list[Mutant]:
+    """:func:`draw` without a validity check: the seeded, stratified choice alone."""
+    return draw(cands, n, seed)[0]
 
 
 # ------------------------------------------------------------------------ equivalence file
@@ -539,7 +613,9 @@ def covering_tests(module: str, suite: str, below: dict[str, set[str]]) -> list[
     return files
 
 
-def _testplan_tests(module: str) -> list[str]:
+def _testplan_selectors(module: str) -> list[str]:
+    """The Verilator test selectors of the testpoints that cover ``code:<module>``, as written
+    (``file::function[glob]``; the glob matches the pytest id without simulator and seed)."""
     plan = yaml.safe_load(TESTPLAN.read_text())
     out = []
     for tp in plan.get("testpoints", []):
@@ -548,10 +624,59 @@ def _testplan_tests(module: str) -> list[str]:
         for sel in tp.get("tests", []):
             sim, _, rest = sel.partition(":") if re.match(r"(icarus|verilator):", sel) \
                 else ("", "", sel)
-            if sim == "icarus" or not rest.startswith("tb/"):
-                continue
-            out.append(rest.split("[", 1)[0])  # [params] are JUnit globs, not pytest ids
+            if sim != "icarus" and rest.startswith("tb/"):
+                out.append(rest)
     return out
+
+
+def _testplan_tests(module: str) -> list[str]:
+    return [sel.split("[", 1)[0] for sel in _testplan_selectors(module)]  # [glob]: not an id
+
+
+def _node_in(node: str, target: str) -> bool:
+    """Whether pytest node ``node`` (``file::function[params]``) is one ``target`` selects: a
+    file, ``file::function`` or ``file::function[glob]`` (the testplan's form)."""
+    if "::" not in target:
+        return node.split("::", 1)[0] == target
+    head, _, glob = target.partition("[")
+    if node != head and not node.startswith(head + "["):
+        return False
+    if not glob:
+        return True
+    params = node.partition("[")[2].rstrip("]")
+    params = re.sub(r"^(icarus|verilator)-s\d+-?", "", params)  # the simulator and seed ids
+    return fnmatch.fnmatchcase(params, glob.rstrip("]"))
+
+
+def _case_costs(cases: dict[str, tuple[float, bool]]) -> dict[str, float]:
+    """Each baseline case's seconds, less the build the file's first case paid for when the
+    file's other cases reuse it (the chip test's cases share one build)."""
+    cost = {k: v[0] for k, v in cases.items()}
+    if len(cost) > 2:
+        first, *rest = cost
+        med = sorted(cost[k] for k in rest)[len(rest) // 2]
+        cost[first] = min(cost[first], med)
+    return cost
+
+
+def plan_cases(module: str, files: Sequence[str],
+               base: dict[str, dict[str, tuple[float, bool]]],
+               mapped_only: Iterable[str] = ()) -> list[str]:
+    """The pytest nodes that judge a mutant of ``module``, in the order they run: file by file
+    as :func:`covering_tests` orders them (own block test first, the chip test last), and in a
+    file the cases the testplan maps to ``code:<module>`` first, then the rest cheapest first
+    (``base``: file -> node -> (baseline seconds, passed), in the baseline's run order).
+    Of the files in ``mapped_only`` only the mapped cases run (``--chip-cases mapped``)."""
+    mapped = _testplan_selectors(module)
+    out: list[str] = []
+    for target in files:
+        f = target.split("::", 1)[0]
+        cases = base.get(f, {})
+        cost = _case_costs(cases)
+        sel = [n for n in cases if _node_in(n, target)
+               and (f not in mapped_only or any(_node_in(n, t) for t in mapped))]
+        out += sorted(sel, key=lambda n: (not any(_node_in(n, t) for t in mapped), cost[n], n))
+    return list(dict.fromkeys(out))
 
 
 # ---------------------------------------------------------------------------------- jobs
@@ -585,18 +710,77 @@ def _slot(work: Path, run: str, src: Path) -> Path:
     return slot
 
 
-def _lint(rtl: Path, top: str) -> str:
-    """Verilator's errors on the tree with ``top`` as the top module (``""``: clean), with
-    the warnings a test build treats as fatal."""
+def lint_mutant(m: Mutant, src: Path, scratch: Path) -> str:
+    """Verilator's first error on ``src`` (an RTL tree) with ``m`` applied and its module as the
+    top (``""``: clean), with the warnings a test build treats as fatal.  The mutated file is
+    written under ``scratch``; ``src`` is not touched."""
     from tb.kit import toolchain
 
-    files = [str(rtl / f) for f in _files_f(rtl)]
-    proc = subprocess.run(["verilator", "--lint-only", "--quiet", *files, "--top-module", top],
-                          env=toolchain.sim_env(), capture_output=True, text=True, cwd=rtl)
+    d = scratch / m.id
+    d.mkdir(parents=True, exist_ok=True)
+    mutated = d / Path(m.file).name
+    mutated.write_text(m.apply((src / m.file).read_text()))
+    files = [str(mutated if f == m.file else src / f) for f in _files_f(src)]
+    try:
+        proc = subprocess.run(["verilator", "--lint-only", "--quiet", *files,
+                               "--top-module", m.module], env=toolchain.sim_env(),
+                              capture_output=True, text=True, cwd=d)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
     if proc.returncode == 0:
         return ""
     msgs = [ln for ln in proc.stderr.splitlines() if ln.startswith("%")]
-    return msgs[0] if msgs else proc.stderr.strip()[:200]
+    msg = msgs[0] if msgs else proc.stderr.strip()[:200]
+    return msg.replace(str(mutated), f"rtl/{m.file}").replace(f"{src}/", "rtl/")
+
+
+def lint_check(src: Path, jobs: int, cache: Path | None = None,
+               say: Callable[[str], None] = lambda s: None) -> Check:
+    """A :data:`Check` for :func:`draw`: lints a batch of mutants ``jobs`` at a time, each
+    result kept in ``cache`` (a JSON file for this RTL tree) so a rerun lints nothing."""
+    known: dict[str, str] = {}
+    if cache is not None and cache.is_file():
+        known = json.loads(cache.read_text())
+    scratch = WORK / f"lint-{os.getpid()}"
+
+    def check(batch: Sequence[Mutant]) -> dict[str, str]:
+        todo = [m for m in batch if m.id not in known]
+        if todo:
+            t0 = time.monotonic()
+            with cf.ThreadPoolExecutor(max_workers=max(jobs, 1)) as pool:
+                errs = list(pool.map(lambda m: lint_mutant(m, src, scratch), todo))
+            known.update((m.id, e) for m, e in zip(todo, errs, strict=True))
+            shutil.rmtree(scratch, ignore_errors=True)
+            if cache is not None:
+                cache.parent.mkdir(parents=True, exist_ok=True)
+                cache.write_text(json.dumps(known, indent=0, sort_keys=True) + "\n")
+            say(f"mutate: linted {len(todo)} candidates in {time.monotonic() - t0:.0f} s "
+                f"({sum(1 for m in todo if known[m.id])} invalid)")
+        return {m.id: known[m.id] for m in batch}
+
+    return check
+
+
+def content_hash(root: Path, paths: Iterable[str]) -> str:
+    """SHA-1 over the names and bytes of the files under ``paths`` (files or folders,
+    relative to ``root``; ``__pycache__`` and missing paths left out)."""
+    h = hashlib.sha1()
+    for rel in paths:
+        p = root / rel
+        files = sorted(p.rglob("*")) if p.is_dir() else [p] if p.is_file() else []
+        for f in files:
+            if f.is_file() and "__pycache__" not in f.parts:
+                h.update(f"{f.relative_to(root)}\0".encode())
+                h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+# What the tests' verdicts and times depend on besides the RTL: the baseline cache's key.
+TEST_INPUTS = ("tb", "refmodel", "vectors", "conftest.py", "pyproject.toml", "docs/testplan.yml")
+
+
+def rtl_hash(src: Path) -> str:
+    return content_hash(src, ["files.f", *_files_f(src)])
 
 
 def _pytest_cmd(suite: str, tests: Sequence[str], junit: Path, *,
@@ -651,11 +835,7 @@ def run_job(job: dict) -> dict:
         if m is not None:
             path = rtl / m.file
             original = path.read_text()
-            path.write_text(m.apply(original))
-            err = _lint(rtl, m.module)
-            if err:
-                res.outcome, res.detail = "invalid", err
-                return asdict(res) | {"seconds": time.monotonic() - t0}
+            path.write_text(m.apply(original))  # linted when drawn (lint_check)
         if not job["tests"]:
             res.outcome = "no-tests"
             return asdict(res) | {"seconds": time.monotonic() - t0}
@@ -786,14 +966,18 @@ def _git_commit(rev: str = "") -> str:
     return head + (f" + uncommitted {', '.join(changed)}" if changed else "")
 
 
-def rerun_command(m: Mutant, suite: str, seed: int, rev: str = "") -> str:
+def rerun_command(m: Mutant, suite: str, seed: int, rev: str = "", chip: str = "all") -> str:
     return f"make mutate MUTANT={m.id} SUITE={suite} SEED={seed}" + \
-        (f" RTL_REV={rev}" if rev else "")
+        (f" RTL_REV={rev}" if rev else "") + (f" CHIP_CASES={chip}" if chip != "all" else "")
 
 
 def summarize(mutants: Sequence[Mutant], results: dict[str, dict],
-              eqs: Sequence[Equivalent]) -> dict:
+              eqs: Sequence[Equivalent], rejected: Sequence[tuple[Mutant, str]] = ()) -> dict:
+    """Per module: the sampled mutants by outcome, and ``replaced``: the invalid candidates
+    drawn and replaced (not among the mutants, not in the kill rate)."""
     rows: dict[str, Counter] = {}
+    for m, _ in rejected:
+        rows.setdefault(m.module, Counter())["replaced"] += 1
     for m in mutants:
         r = results[m.id]
         out = r["outcome"]
@@ -815,7 +999,7 @@ def _rate(c: Counter | dict) -> float | None:
 
 
 def table_lines(summary: dict) -> list[str]:
-    cols = ("mutants", "killed", "timeout", "survived", "equivalent", "invalid")
+    cols = ("mutants", "killed", "timeout", "survived", "equivalent", "invalid", "replaced")
     head = f"{'module':18s} " + " ".join(f"{c:>10s}" for c in cols) + f" {'kill %':>7s}"
     lines = [head, "-" * len(head)]
 
@@ -839,16 +1023,22 @@ def write_report(meta: dict, mutants: Sequence[Mutant], results: dict[str, dict]
         items.append({**asdict(m), "change": m.change(), "outcome": r["final"],
                       "seconds": round(r["seconds"], 1), "detail": r["detail"],
                       "tests": r["tests"], "equivalent_reason": equivalent_reason(m, eqs),
-                      "rerun": rerun_command(m, meta["suite"], meta["seed"], meta["rtl_rev"])})
+                      "rerun": rerun_command(m, meta["suite"], meta["seed"], meta["rtl_rev"],
+                                             meta.get("chip_cases", "all"))})
     (out / "report.json").write_text(json.dumps({**meta, "summary": summary,
                                                  "mutants": items}, indent=1) + "\n")
     md = [f"# Mutation testing: `make mutate MUTANTS={meta['requested']} SUITE={meta['suite']} "
-          f"SEED={meta['seed']}`", "",
+          f"SEED={meta['seed']}" + (f" CHIP_CASES={meta['chip_cases']}"
+                                    if meta.get("chip_cases", "all") != "all" else "") + "`", "",
           f"RTL at commit {meta['commit']}; {meta['mutants']} mutants sampled from "
           f"{meta['candidates']} candidates; wall time {meta['wall_seconds']:.0f} s; "
           f"{meta['seconds_per_mutant']:.1f} s per mutant (median {meta['median_seconds']:.1f} s) "
           f"on {meta['workers']}.", "",
-          "Kill rate = (killed + timed out) / (mutants - invalid - equivalent).", "",
+          f"Lint of the drawn candidates {meta.get('lint_seconds', 0):.0f} s; baseline "
+          f"{meta['baseline_seconds']:.0f} s" + (" (cached)" if meta.get("baseline_cached")
+                                                 else "") + ".", "",
+          "Kill rate = (killed + timed out) / (mutants - invalid - equivalent); `replaced`: "
+          "invalid candidates drawn and replaced, not among the mutants.", "",
           "```", *table_lines(summary), "```", ""]
     by_op: dict[str, Counter] = {}
     for it in items:
@@ -878,8 +1068,13 @@ def write_report(meta: dict, mutants: Sequence[Mutant], results: dict[str, dict]
                 md.append(f"  - tests: {', '.join(it['tests']) or 'none'}")
             md.append(f"  - rerun: `{it['rerun']}`")
     sel = [it for it in items if it["outcome"] == "invalid"]
-    md += ["", f"## Invalid ({len(sel)}: Verilator rejects the mutated source)", ""]
+    md += ["", f"## Invalid in a test build ({len(sel)}: Verilator rejects the mutant at a "
+           "test's parameters)", ""]
     md += [f"- `{it['id']}` `{it['change']}`: {it['detail']}" for it in sel]
+    drawn = meta.get("invalid_drawn", [])
+    md += ["", f"## Invalid when drawn ({len(drawn)}: Verilator's lint rejects the mutated "
+           "source; replaced by the module's next candidate)", ""]
+    md += [f"- `{d['id']}` `{d['change']}`: {d['error']}" for d in drawn]
     (out / "report.md").write_text("\n".join(md) + "\n")
     return out / "report.md"
 
@@ -905,6 +1100,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--suite", choices=("test", "regress"), default="test",
                     help="which tests judge: make test's that cover the module, or the "
                          "default regression")
+    ap.add_argument("--chip-cases", choices=("all", "mapped"),
+                    default=os.environ.get("CHIP_CASES") or "all",
+                    help="cases of tb/chip/test_chip_top.py that judge: all (make test's), or "
+                         "only those the testplan maps to code:<module> (quicker; a survivor "
+                         "may still be killed by the others)")
     ap.add_argument("--modules", default="*", help="glob over module names (default *)")
     ap.add_argument("--only", default="", help="run exactly these mutant ids (comma-separated)")
     ap.add_argument("-j", dest="jobs", default=str(os.cpu_count() or 1),
@@ -959,27 +1159,39 @@ def _main(args: argparse.Namespace) -> int:
             if bad:
                 raise MutateError(f"MUTANT: no mutant {', '.join(bad)} in the current RTL "
                                   f"(ids come from results/mutate/report.md)")
-            mutants = [known[i] for i in ids]
-        else:
-            mutants = sample(cands, n, seed)
     except (MutateError, farm.FarmError) as e:
         print(f"mutate: {e}", file=sys.stderr)
         return 2
+    out = Path(args.out)
+    cache = out / "cache"
+    rhash = rtl_hash(src)
+    check = lint_check(src, jobs, cache / f"lint-{rhash[:16]}.json",
+                       say=lambda s: print(s, flush=True))
+    t_lint = time.monotonic()
+    if args.only:
+        errors = check([known[i] for i in ids])
+        mutants = [known[i] for i in ids if not errors[i]]
+        rejected = [(known[i], errors[i]) for i in ids if errors[i]]
+    else:
+        mutants, rejected = draw(cands, n, seed, check)
+    lint_seconds = time.monotonic() - t_lint
     if args.list:
         for m in mutants:
             print(f"{m.id:24s} {m.op:10s} {m.change()}")
-        print(f"{len(mutants)} of {len(cands)} candidates")
+        for m, err in rejected:
+            print(f"{m.id:24s} {'invalid':10s} {m.change()}: {err}")
+        print(f"{len(mutants)} of {len(cands)} candidates ({len(rejected)} invalid drawn "
+              f"and replaced)")
         return 0
-    out = Path(args.out)
     below = hierarchy(src)
-    tests = {m.module: covering_tests(m.module, args.suite, below) for m in mutants}
+    files_of = {m.module: covering_tests(m.module, args.suite, below) for m in mutants}
     run = f"{time.time():.0f}-{os.getpid()}"
     WORK.mkdir(parents=True, exist_ok=True)
     workers = f"the farm {args.cluster}" if on_farm else f"{jobs} local job(s)"
     commit = _git_commit(args.rtl_rev)
     print(f"mutate: {len(mutants)} mutants of {len(cands)} candidates over "
-          f"{len({m.module for m in mutants})} modules; seed {seed}; suite {args.suite}; "
-          f"{workers}; RTL at {commit}", flush=True)
+          f"{len({m.module for m in mutants})} modules ({len(rejected)} invalid drawn and "
+          f"replaced); seed {seed}; suite {args.suite}; {workers}; RTL at {commit}", flush=True)
 
     def execute(job_list: list[dict], on_done: Callable[[dict], None]) -> None:
         if on_farm:
@@ -987,44 +1199,57 @@ def _main(args: argparse.Namespace) -> int:
         else:
             _run_local(job_list, jobs, on_done)
 
-    # Baseline: every test file involved, on an unmutated copy.
-    base_files = sorted({t for ts in tests.values() for t in ts})
-    base: dict[str, tuple[float, bool]] = {}
+    # Baseline: every test file involved, once on an unmutated copy; kept per RTL and tests.
+    base_file = cache / (f"baseline-{args.suite}-s{seed}-{rhash[:12]}-"
+                         f"{content_hash(ROOT, TEST_INPUTS)[:12]}.json")
+    base: dict[str, dict[str, tuple[float, bool]]] = {}
+    if base_file.is_file():
+        base = {f: {k: tuple(v) for k, v in cs.items()}
+                for f, cs in json.loads(base_file.read_text()).items()}
+    need = sorted({t.split("::", 1)[0] for ts in files_of.values() for t in ts} - set(base))
+    failing: list[str] = []
     t0 = time.monotonic()
 
     def base_done(r: dict) -> None:
         times = json.loads(r["detail"] or "{}")
-        if "error" in times or r["outcome"] == "timeout":
-            print(f"mutate: baseline {r['tests'][0]} did not run:\n{times.get('error', '')}",
+        f = r["tests"][0]
+        if "error" in times or r["outcome"] == "timeout" or not times:
+            print(f"mutate: baseline {f} did not run:\n{times.get('error', '')}",
                   file=sys.stderr)
-            base[f"{r['tests'][0]} (did not run)"] = (0.0, False)
-        base.update({k: tuple(v) for k, v in times.items() if k != "error"})
-        print(f"mutate: baseline {r['tests'][0]}: {r['outcome']} ({r['seconds']:.0f} s)",
-              flush=True)
+            failing.append(f"{f} (did not run)")
+        else:
+            base[f] = {k: tuple(v) for k, v in times.items()}
+            failing.extend(k for k, (_, ok) in base[f].items() if not ok)
+        print(f"mutate: baseline {f}: {r['outcome']} ({r['seconds']:.0f} s)", flush=True)
 
     common = {"work": str(WORK), "run": run, "src": str(src), "suite": args.suite, "seed": seed}
-    base_jobs = [{**common, "mutant": None, "tests": [t], "timeout": 3600.0}
-                 for t in base_files]
-    try:
-        execute(base_jobs, base_done)
-    except KeyboardInterrupt:
-        print("mutate: interrupted", file=sys.stderr)
-        return 130
-    failing = sorted(k for k, (_, ok) in base.items() if not ok)
+    if need:
+        try:
+            execute([{**common, "mutant": None, "tests": [t], "timeout": 3600.0}
+                     for t in need], base_done)
+        except KeyboardInterrupt:
+            print("mutate: interrupted", file=sys.stderr)
+            return 130
+    else:
+        print(f"mutate: baseline from {base_file} (same RTL and tests)", flush=True)
     if failing:
         print("mutate: these tests fail on the unmutated RTL, so they cannot judge mutants; "
               "fix them or run with MODULES= excluding them:\n  " + "\n  ".join(failing),
               file=sys.stderr)
         return 1
+    if need:
+        cache.mkdir(parents=True, exist_ok=True)
+        base_file.write_text(json.dumps(base, indent=1) + "\n")
     baseline_seconds = time.monotonic() - t0
+    mapped_only = [CHIP_TOP_TEST] if args.chip_cases == "mapped" else []
+    nodes = {mod: plan_cases(mod, fs, base, mapped_only) for mod, fs in files_of.items()}
 
-    def budget(ts: Sequence[str]) -> float:
-        secs = sum(s for node, (s, _) in base.items()
-                   if any(node.startswith(t.split("::")[0]) for t in ts))
+    def budget(ns: Sequence[str]) -> float:
+        secs = sum(base[n.split("::", 1)[0]][n][0] for n in ns)
         return args.timeout_factor * secs + args.build_seconds
 
-    mjobs = [{**common, "mutant": asdict(m), "tests": tests[m.module],
-              "timeout": budget(tests[m.module])} for m in mutants]
+    mjobs = [{**common, "mutant": asdict(m), "tests": nodes[m.module],
+              "timeout": budget(nodes[m.module])} for m in mutants]
     # Seeded order: an interrupted run has judged a random subset, not the first files.
     random.Random(seed).shuffle(mjobs)
     results: dict[str, dict] = {}
@@ -1032,8 +1257,9 @@ def _main(args: argparse.Namespace) -> int:
     width = len(str(len(mjobs)))
 
     def done(r: dict) -> None:
-        results[r["id"]] = r
         m = next(x for x in mutants if x.id == r["id"])
+        r["tests"] = files_of[m.module]  # the report names files; the job ran their cases
+        results[r["id"]] = r
         print(f"[{len(results):{width}d}/{len(mjobs)}] {r['outcome']:8s} {r['seconds']:6.1f} s "
               f"{m.id:24s} {m.change()}" + (f"  ({r['detail']})" if r["detail"] and
                                              r["outcome"] != "survived" else ""), flush=True)
@@ -1045,11 +1271,15 @@ def _main(args: argparse.Namespace) -> int:
         mutants = [m for m in mutants if m.id in results]
     wall = time.monotonic() - t1
     secs = sorted(r["seconds"] for r in results.values())
-    summary = summarize(mutants, results, eqs)
+    summary = summarize(mutants, results, eqs, rejected)
     meta = {"commit": commit, "rtl_rev": args.rtl_rev, "suite": args.suite, "seed": seed,
+            "chip_cases": args.chip_cases,
             "requested": n,
             "modules_glob": args.modules, "candidates": len(cands), "mutants": len(mutants),
             "workers": workers, "baseline_seconds": round(baseline_seconds, 1),
+            "baseline_cached": not need, "lint_seconds": round(lint_seconds, 1),
+            "invalid_drawn": [{**asdict(m), "change": m.change(), "error": err}
+                              for m, err in rejected],
             "wall_seconds": round(wall, 1),
             "seconds_per_mutant": sum(secs) / len(secs) if secs else 0.0,
             "median_seconds": secs[len(secs) // 2] if secs else 0.0}
@@ -1060,8 +1290,11 @@ def _main(args: argparse.Namespace) -> int:
     if survivors:
         print(f"\nsurvivors ({len(survivors)}):")
         for m in survivors:
-            print(f"  {m.change()}\n    rerun: {rerun_command(m, args.suite, seed, args.rtl_rev)}")
-    print(f"\nbaseline {baseline_seconds:.0f} s; mutants {wall:.0f} s wall, "
+            print(f"  {m.change()}\n    rerun: "
+                  f"{rerun_command(m, args.suite, seed, args.rtl_rev, args.chip_cases)}")
+    print(f"\nlint {lint_seconds:.0f} s ({len(rejected)} invalid drawn and replaced); "
+          f"baseline {baseline_seconds:.0f} s{'' if need else ' (cached)'}; "
+          f"mutants {wall:.0f} s wall, "
           f"{meta['seconds_per_mutant']:.1f} s per mutant (median {meta['median_seconds']:.1f} s)")
     print(f"report: {report} and {report.with_suffix('.json')}")
     return 0

@@ -3,6 +3,7 @@ module-to-test map, bad input, and one real mutant of ``prim_fifo`` killed by it
 
 from __future__ import annotations
 
+import json
 import textwrap
 from collections import Counter
 from pathlib import Path
@@ -30,7 +31,7 @@ SNIPPET = textwrap.dedent("""\
       always_comb begin
         x_d = x_q;
         if (en_i) x_d = a_i + b_i - x_q[Half-1:0];
-        y_o = (x_q & a_i) | {7'd0, x_q[1]};
+        y_o = (x_q & a_i) | {{(W-1){1'b0}}, x_q[1]} | {4'd0, a_i[2 +: 3], b_i[5:4]};
         assert (W > 1);  // never mutated: an assertion
       end
       always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -82,6 +83,24 @@ def test_snippet_nothing_outside_synthesizable_logic(tmp_path):
     assert not any(m.old in ("posedge", "W-1", "W") for m in ms)
 
 
+def test_snippet_widths_stay(tmp_path):
+    """A replication count and an indexed select's width are widths, not logic; a range
+    select moves as a window (both bounds), never one bound alone (a width error)."""
+    text, ms = _snippet_mutants(tmp_path)
+    count = text.index("(W-1){1'b0}")
+    width = text.index("+: 3") + 3
+    brace = text.rindex("{", 0, count)
+    bracket = text.rindex("[", 0, width)
+    assert not any(brace < m.start <= count < m.end for m in ms), "a replication count mutated"
+    assert not any(bracket < m.start <= width < m.end for m in ms), "a select's width mutated"
+    assert any(m.old == "2" and m.op == "bitselect" for m in ms), "the indexed select's base"
+    ranges = sorted((m.old, m.new) for m in ms if m.op == "bitselect" and ":" in m.old)
+    assert ranges == [("5:4", "4:3"), ("5:4", "6:5"), ("Half-1:0", "(Half-1) + 1:(0) + 1")]
+    for rng in ("Half-1:0", "5:4"):  # nothing inside a range's bounds but the window shift
+        a = text.index(rng)
+        assert all(m.start == a and m.old == rng for m in ms if a <= m.start < a + len(rng))
+
+
 def test_generation_is_deterministic_and_sampling_is_seeded_and_stratified():
     cands = mutate.generate()
     assert cands == mutate.generate(), "same RTL, same candidates"
@@ -95,6 +114,82 @@ def test_generation_is_deterministic_and_sampling_is_seeded_and_stratified():
     assert a != mutate.sample(cands, 40, 8)
     assert {m.module for m in mutate.sample(cands, len(mods), 3)} == mods, "one per module"
     assert len({m.id for m in a}) == 40
+
+
+def _every_fourth_invalid(calls: list | None = None):
+    def check(batch):
+        if calls is not None:
+            calls.append([m.id for m in batch])
+        return {m.id: "%Warning-WIDTH: fake" if int(m.id[-8:], 16) % 4 == 0 else ""
+                for m in batch}
+    return check
+
+
+def test_invalid_draws_are_replaced_from_the_same_module_deterministically():
+    cands = mutate.generate()
+    plain = mutate.sample(cands, 40, 7)
+    calls: list = []
+    picked, rejected = mutate.draw(cands, 40, 7, _every_fourth_invalid(calls))
+    assert len(picked) == 40 and len({m.id for m in picked}) == 40
+    assert rejected and all(int(m.id[-8:], 16) % 4 == 0 for m, _ in rejected)
+    assert not any(int(m.id[-8:], 16) % 4 == 0 for m in picked), "an invalid one kept a slot"
+    # the valid ones of the plain draw stay; each invalid one is replaced within its module
+    assert {m.id for m in plain} - {m.id for m, _ in rejected} <= {m.id for m in picked}
+    assert Counter(m.module for m in picked) == Counter(m.module for m in plain)
+    # the same seed gives the same sample, whatever order a batch lint answers in
+    def reversed_check(batch):
+        return dict(reversed(list(_every_fourth_invalid()(batch[::-1]).items())))
+    assert mutate.draw(cands, 40, 7, reversed_check) == (picked, rejected)
+    assert mutate.draw(cands, 40, 8, _every_fourth_invalid())[0] != picked
+    assert len(calls) >= 2, "replacements come in a second round"
+
+
+def test_a_module_without_valid_candidates_passes_its_share_on():
+    cands = mutate.generate(modules="prim_*")
+    dead = "prim_round_sat"
+
+    def check(batch):
+        return {m.id: "%Error: fake" if m.module == dead else "" for m in batch}
+
+    picked, rejected = mutate.draw(cands, 6, 3, check)
+    assert len(picked) == 6 and dead not in {m.module for m in picked}
+    assert {m.module for m, _ in rejected} == {dead}
+    assert mutate.draw(cands, 6, 3, check) == (picked, rejected)
+    n_fifo = sum(m.module == "prim_fifo" for m in cands)
+    picked, _ = mutate.draw(cands, 0, 3, check)  # every candidate: all the valid ones
+    assert len(picked) == n_fifo
+
+
+def test_cases_run_cheapest_block_first_mapped_chip_cases_first():
+    chip = "tb/chip/test_chip_top.py::test_top"
+    base = {
+        "tb/chip/test_chip_regs.py": {"tb/chip/test_chip_regs.py::test_chip_regs[verilator-s1]":
+                                      (3.0, True)},
+        "tb/chip/test_chip_top.py": {f"{chip}[verilator-s1-{c}]": (t, True) for c, t in (
+            ("SmokeTest", 90.0), ("RecordingsTest", 20.0), ("CsrTest", 9.0),
+            ("ResetMidWindowTest", 3.0), ("RegisterWalkTest", 6.0))},
+    }
+    files = mutate.covering_tests("chip_regs", "test", mutate.hierarchy())
+    assert files == ["tb/chip/test_chip_regs.py", "tb/chip/test_chip_top.py"]
+    nodes = mutate.plan_cases("chip_regs", files, base)
+    names = [n.rsplit("-", 1)[-1].rstrip("]") if "top" in n else n for n in nodes]
+    # own block test; the chip cases the testplan maps to code:chip_regs; the rest cheapest
+    # first, the first case's build (it ran first in the baseline) not counted against it
+    assert names == ["tb/chip/test_chip_regs.py::test_chip_regs[verilator-s1]",
+                     "RegisterWalkTest", "CsrTest", "ResetMidWindowTest", "SmokeTest",
+                     "RecordingsTest"]
+    assert mutate.plan_cases("chip_top", ["tb/chip/test_chip_top.py"], base)[0].endswith(
+        "SmokeTest]"), "code:chip_top is mapped to the smoke test"
+
+
+def test_baseline_key_follows_content(tmp_path):
+    (tmp_path / "tb").mkdir()
+    (tmp_path / "tb" / "t.py").write_text("a")
+    h = mutate.content_hash(tmp_path, ["tb", "missing.py"])
+    assert h == mutate.content_hash(tmp_path, ["tb", "missing.py"])
+    (tmp_path / "tb" / "t.py").write_text("b")
+    assert mutate.content_hash(tmp_path, ["tb"]) != h
+    assert mutate.rtl_hash(RTL) == mutate.rtl_hash(RTL)
 
 
 def test_equivalence_file(tmp_path):
@@ -136,13 +231,19 @@ def test_bad_input_one_message(capsys):
     assert "no mutant prim_fifo.ffffffff" in capsys.readouterr().err
     assert mutate.main(["--mutants", "-3", "--list"]) == 2
     assert "MUTANTS=-3" in capsys.readouterr().err
-    assert mutate.main(["--mutants", "3", "--modules", "prim_*", "--list"]) == 0
+
+def test_list_lints_the_draw(tmp_path, capsys):
+    out = ["--out", str(tmp_path)]
+    assert mutate.main(["--mutants", "3", "--modules", "prim_*", "--list", *out]) == 0
     assert "3 of " in capsys.readouterr().out
+    (cache,) = (tmp_path / "cache").glob("lint-*.json")
+    assert len(json.loads(cache.read_text())) >= 3, "every drawn candidate's lint is kept"
 
 
 def test_a_fifo_mutant_is_killed_in_a_copy(tmp_path):
     """End to end: the FIFO's pop computed with || instead of && fails its block test, in a
-    copy of rtl/ (the checkout untouched), and an invalid edit is invalid, not killed."""
+    copy of rtl/ (the checkout untouched); Verilator's lint rejects an edit that is not
+    valid SystemVerilog and passes the real one."""
     cands = {(m.line, m.old, m.new): m for m in mutate.generate(modules="prim_fifo")}
     src = RTL / "prim/prim_fifo.sv"
     before = src.read_text()
@@ -155,6 +256,7 @@ def test_a_fifo_mutant_is_killed_in_a_copy(tmp_path):
     assert r["outcome"] == "killed", r
     assert "test_prim_fifo" in r["detail"]
     broken = mutate.Mutant(**{**m.__dict__, "id": "prim_fifo.broken", "new": "&&&"})
-    r = mutate.run_job({**job, "mutant": broken.__dict__})
-    assert r["outcome"] == "invalid" and r["detail"].startswith("%Error"), r
+    err = mutate.lint_mutant(broken, RTL, tmp_path)
+    assert err.startswith("%Error") and "rtl/prim/prim_fifo.sv" in err, err
+    assert mutate.lint_mutant(m, RTL, tmp_path) == ""
     assert src.read_text() == before, "the checkout's RTL is never touched"
