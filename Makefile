@@ -17,7 +17,7 @@ TRAIN_STAMP  := $(VENV)/.installed-train
 # Detector training knobs (make train / eval / eval-sizes)
 HIDDEN       ?= 32
 TRAIN_SEED   ?= 0
-EPOCHS       ?= 40
+EPOCHS       ?= 100
 DATA_DIR     ?= data/corpus
 # Corpus knobs (make dataset): DATA_DIR, DATASET_SEED, DATASET_SIZE=default|tiny
 # Debian packages: Icarus; Debian's Verilator only for verilator_coverage; lcov for genhtml;
@@ -38,7 +38,7 @@ export SIM SEED WAVES AUDIO COV
 .DEFAULT_GOAL := regress
 .PHONY: regress test slow sim-one frontend lstm gen bench bench-refmodel bench-coverage vectors \
         signoff lint lint-rtl lint-py bootstrap sysdeps clean distclean bench-farm \
-        synth synth-check synth-asic synth-fpga cost mutate train eval eval-sizes dataset dataset-sysdeps
+        synth synth-check synth-asic synth-fpga clock cost mutate train eval eval-sizes dataset dataset-sysdeps
 
 # ---------------------------------------------------------------------------- bootstrap
 bootstrap: sysdeps $(STAMP)
@@ -193,6 +193,12 @@ synth-asic: bootstrap
 # ECP5 alone: about 6 minutes.
 synth-fpga: bootstrap
 	@$(PY) -m tb.flow.synth fpga
+
+# The lowest real-time clock (tb/flow/clock.py): for H=32 with P=8, 4 and 16, RealTimeTest at
+# fewer and fewer cycles per sample (bisection; the scoreboard on), the smallest with zero
+# overruns and bit-exact output, as a clock frequency.  CLOCK_LANES=8 sweeps one.  About 8 min.
+clock: bootstrap
+	@SIM=verilator $(PY) -m tb.flow.clock $(if $(CLOCK_LANES),--configs '$(CLOCK_LANES)')
 
 # ---------------------------------------------------------------------------- cost
 # The cost of a 10 ms hop and of a detection per block (docs/cost.md, generated): the cost model

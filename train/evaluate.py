@@ -34,7 +34,7 @@ from refmodel.lstm.detector import run_fixed, scores_float
 from refmodel.lstm.onnx_golden import scores_onnx
 from refmodel.lstm.weights import DetectorWeights
 from train import metrics
-from train.fit import DEFAULT_DATA, ROOT, FitError, data_hash, load_split, record_path
+from train.fit import DEFAULT_DATA, ROOT, FitConfig, FitError, data_hash, load_split, record_path
 
 MODELS = ("float", "onnx", "fixed")
 GOAL_ACC, GOAL_TPR, GOAL_DIFF = 0.97, 0.90, 0.02
@@ -49,6 +49,7 @@ class Result:
     weights: DetectorWeights
     threshold: float
     threshold_source: str
+    threshold_rule: str
     scores: dict[str, np.ndarray]
     seconds: dict[str, float]
     label: np.ndarray
@@ -75,17 +76,20 @@ class Result:
         return int(np.sum(far & ((f >= self.threshold) != (x >= self.threshold))))
 
 
-def _threshold(path: Path, weights: DetectorWeights, data: Path) -> tuple[float, str]:
+def _threshold(path: Path, weights: DetectorWeights, data: Path) -> tuple[float, str, str]:
     rec = record_path(path)
     if rec.is_file():
         try:
-            return float(json.loads(rec.read_text())["threshold"]), f"training record {rec.name}"
+            r = json.loads(rec.read_text())
+            return float(r["threshold"]), f"training record {rec.name}", r["threshold_rule"]
         except (ValueError, KeyError) as exc:
             raise FitError(f"{rec}: no readable 'threshold' ({exc})") from None
     va = load_split(data, "val")
     run = run_fixed(va.codes.reshape(-1, weights.config.inputs), weights)
-    thr = metrics.choose_threshold(run.score_int, va.label, 0.01, weights.config.sig_one)
-    return thr / weights.config.sig_one, "chosen now on the validation split"
+    thr = metrics.choose_threshold(run.score_int, va.label, FitConfig().max_fpr,
+                                   weights.config.sig_one)
+    return (thr / weights.config.sig_one, "chosen now on the validation split",
+            metrics.THRESHOLD_RULE.format(max_fpr=FitConfig().max_fpr))
 
 
 def evaluate(path: Path, data: Path, test: object) -> Result:
@@ -94,7 +98,7 @@ def evaluate(path: Path, data: Path, test: object) -> Result:
         weights = DetectorWeights.load(path)
     except (FileNotFoundError, ValueError) as exc:
         raise FitError(str(exc)) from None
-    thr, source = _threshold(path, weights, data)
+    thr, source, rule = _threshold(path, weights, data)
     codes = test.codes.reshape(-1, weights.config.inputs)
     fns = {"float": lambda: scores_float(codes, weights),
            "onnx": lambda: scores_onnx(codes, weights),
@@ -105,6 +109,7 @@ def evaluate(path: Path, data: Path, test: object) -> Result:
         scores[name] = np.asarray(fn(), np.float64)
         seconds[name] = time.monotonic() - t0
     return Result(path=path, weights=weights, threshold=thr, threshold_source=source,
+                  threshold_rule=rule,
                   scores=scores, seconds=seconds, label=test.label.astype(bool),
                   category=np.asarray(test.category).astype(str))
 
@@ -188,7 +193,7 @@ def report(results: list[Result], data: Path, sha: str, out: Path) -> str:
         fx = ops["fixed"]
         lines += [f"## `{r.path.name}` (H = {r.weights.hidden})", "",
                   f"Threshold {r.threshold:.6f} ({r.threshold_source}; rule: "
-                  f"{metrics.THRESHOLD_RULE.format(max_fpr=0.01)}).", "",
+                  f"{r.threshold_rule}).", "",
                   "| model | accuracy | TPR at threshold | FPR at threshold | TPR @1 % FPR | "
                   "TPR @0.1 % FPR | AUC | seconds |",
                   "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
