@@ -78,17 +78,29 @@ class StallingDetectionMonitor(DetectionMonitor):
 class HoldingDetectionMonitor(DetectionMonitor):
     """Backpressure that stalls the whole chip: holds ``det_ready_i`` low from the first
     detection on until the stall has reached the audio input (the harness's
-    ``chain_stalled_o``: detection, feature and audio links stalled in one cycle), and a
-    seeded 100..2000 cycles more; then takes detections as the plain monitor does."""
+    ``chain_stalled_o``: detection, feature and audio links stalled in one cycle) and every
+    link between them has been stalled while valid (``stalled_o`` all ones: the front end's
+    inner links stall only once the packed vector waits and the next frame's bands arrive,
+    up to a frame time later), and a seeded 100..2000 cycles more; then takes detections as
+    the plain monitor does."""
+
+    POLL_CYCLES = 256  # how often the hold looks at stalled_o (no wake-up per cycle)
+    MAX_POLLS = 400  # ~100 k cycles: far beyond a frame time; then the test's check fails
 
     async def run_phase(self):
         cfg = ConfigDB()
         dut = cfg.get(None, "", "DUT")
+        period = cfg.get(None, "", "PERIOD_NS")
         dut.det_ready_i.value = 0
         if not dut.det_valid_o.value.is_resolvable or int(dut.det_valid_o.value) != 1:
             await RisingEdge(dut.det_valid_o)
         if int(dut.chain_stalled_o.value) != 1:
             await RisingEdge(dut.chain_stalled_o)
+        every = (1 << len(dut.stalled_o)) - 1
+        for _ in range(self.MAX_POLLS):
+            if dut.stalled_o.value.is_resolvable and int(dut.stalled_o.value) == every:
+                break
+            await Timer(self.POLL_CYCLES * period, unit="ns")
         extra = int(cfg.get(None, "", "RNG").integers(100, 2001))
-        await Timer(extra * cfg.get(None, "", "PERIOD_NS"), unit="ns")
+        await Timer(extra * period, unit="ns")
         await super().run_phase()
