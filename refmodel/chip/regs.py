@@ -124,7 +124,37 @@ def markdown() -> str:
             head = (f"0x{r.offset:02X}", r.name, r.access, f"0x{r.reset:X}") if i == 0 \
                 else ("", "", "", "")
             out.append(f"| {' | '.join(head)} | {f.name} | {bits} | {f.doc} |")
-    return "\n".join(out) + "\n"
+    return "\n".join(out + ["", *boot_markdown()]) + "\n"
+
+
+def boot_markdown() -> list[str]:
+    """The documented boot sequence with the trained detector (the chip's default weights)."""
+    from refmodel.lstm import detector, weights
+    from refmodel.lstm import rtl as lstm_rtl
+
+    trained = weights.DetectorWeights.load(weights.TRAINED)
+    threshold = weights.record_threshold(weights.TRAINED)
+    thr = detector.threshold_to_int(threshold, trained.config)
+    words = len(lstm_rtl.load_words(trained))
+    name = weights.TRAINED.name
+    return [
+        "## Boot sequence",
+        "",
+        "Weights live in RAM, so after a reset the host loads them; the chip's default set is "
+        f"the trained music detector `vectors/{name}` (H = {trained.hidden}, made by `make "
+        "train`), with the threshold its training record chose on the validation split "
+        f"(`vectors/{weights.TRAINED.with_suffix('.json').name}`: {threshold:.6f}):",
+        "",
+        "1. `WLOAD_ADDR` = 0;",
+        f"2. the {words} load-port words of the file, in order, to `WLOAD_DATA` "
+        "(`refmodel.lstm.rtl.load_words`; no error bit may come back);",
+        f"3. `THRESHOLD` = 0x{thr:05X} (round(threshold x 2^16));",
+        "4. `CTRL` = 0x1 (ENABLE).",
+        "",
+        "`TaskClipsTest` in the top-level regression boots the chip this way and checks the "
+        "real-task clips bit for bit; `python -m refmodel detect` uses the same file and "
+        "threshold.",
+    ]
 
 
 @rtlgen.register

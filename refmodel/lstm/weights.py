@@ -28,6 +28,7 @@ exact dequantised values the hardware uses; the float golden runs on them.
 
 from __future__ import annotations
 
+import json
 import zipfile
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -40,6 +41,29 @@ from refmodel.lstm.config import DetectorConfig
 FORMAT_NAME = "melstm-detector-weights"
 FORMAT_VERSION = 1
 GATE_NAMES = ("i", "f", "g", "o")  # our stacking order of the 4H gate rows
+# The trained music detector: the chip's default weight set (CLI, RTL regression, boot
+# sequence in docs/registers.md), made by `make train`; its threshold is in the training record
+# beside it (the same name with .json).
+TRAINED = Path(__file__).resolve().parents[2] / "vectors" / "detector_weights_music_h32.npz"
+
+
+def record_threshold(weights_path: str | Path = TRAINED) -> float:
+    """The detection threshold chosen on the validation split, from the training record
+    (``<weights>.json``, written by ``python -m train.fit``) of a weight file.
+
+    Raises:
+        ValueError: naming the record when it is missing, unreadable, or its ``threshold`` is
+            not a number in [0, 1].
+    """
+    record = Path(weights_path).with_suffix(".json")
+    try:
+        value = json.loads(record.read_text())["threshold"]
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"{record}: cannot read 'threshold' from the training record "
+                         f"({type(exc).__name__}: {exc})") from None
+    if isinstance(value, bool) or not isinstance(value, float | int) or not 0.0 <= value <= 1.0:
+        raise ValueError(f"{record}: threshold {value!r} is not a number in 0..1")
+    return float(value)
 
 _INT_MEMBERS = ("version", "hidden", "inputs", "w_frac", "b_frac", "wout_frac", "bout_frac")
 _ARRAY_MEMBERS = ("w_ih", "w_hh", "b", "w_out", "b_out")
