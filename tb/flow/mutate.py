@@ -20,20 +20,24 @@ and the simulation-only ``prim_stream_check``.  Operators (:data:`OPS`):
 ``invert``      ``if (c)`` -> ``if (!(c))``, ``c ? a : b`` -> ``!(c) ? a : b``
 ``stuck``       the enable of a guarded ``always_ff`` update forced to ``1'b1`` and ``1'b0``
 ``constant``    a literal +1 and -1 (``'0`` <-> ``'1``)
-``bitselect``   a select index or range off by one
+``bitselect``   a select index off by one, a range moved one bit as a window (its width kept)
+
+Widths are never mutated (cast widths, replication counts, ``+:`` widths, one range bound
+alone): Verilator rejects such an edit as a width error, it is no bug a test could catch.
 
 Conditions that read ``rst_ni`` are not inverted or stuck (the reset is not logic to test).
 
 A run (:func:`main`): the candidates of the selected modules (``--modules`` glob), a seeded
-sample stratified over modules (``--mutants N``, ``--seed``: the same seed and N give the
-same mutants), then one job per mutant.  A job works in a slot: a copy of ``rtl/`` under
-``sim_build/mutate/`` with its own build folder (the runner's ``MELSTM_RTL`` and
-``MELSTM_BUILD``), so the checkout is never touched and, the slot paths being fixed, ccache
-reuses the compiled files a mutant does not change.  It applies the edit, lints the mutated
-tree with Verilator (the module as top; an error there makes the mutant *invalid*, not
-killed), then runs the tests that cover the module with ``pytest -x`` (first failure stops
-it) under a timeout (a hang is *killed by timeout*).  A build error in a test (a mutant that
-only elaborates wrongly at some parameters) is *invalid* too.
+sample of valid mutants stratified over modules (:func:`draw`: ``--mutants N``, ``--seed``;
+each drawn candidate linted by Verilator, an invalid one replaced by its module's next; the
+same RTL, seed and N give the same mutants), then one job per mutant.  A job works in a
+slot: a copy of ``rtl/`` under ``sim_build/mutate/`` with its own build folder (the runner's
+``MELSTM_RTL`` and ``MELSTM_BUILD``), so the checkout is never touched and, the slot paths
+being fixed, ccache reuses the compiled files a mutant does not change.  It applies the
+edit, then runs the test cases that cover the module (:func:`plan_cases`: cheapest that can
+kill first) with ``pytest -x`` (first failure stops it) under a timeout (a hang is *killed by
+timeout*).  A build error in a test (a mutant that only elaborates wrongly at parameters the
+lint did not see) is *invalid*.
 
 Which tests judge (``--suite``):
 
@@ -46,8 +50,9 @@ Which tests judge (``--suite``):
              seeds, for every module inside ``chip_top``
 
 Before the mutants, a baseline runs the same tests on an unmutated copy: a test that fails
-there would kill every mutant, so the run stops and names it; its durations set each
-mutant's timeout (``--timeout-factor`` times the baseline of its tests, plus build time).
+there would kill every mutant, so the run stops and names it; its durations order the cases
+and set each mutant's timeout (``--timeout-factor`` times the baseline of its cases, plus
+build time).  It is kept under ``results/mutate/cache/`` per RTL and tests content hash.
 
 Mutants shown equivalent (no test can kill them: the change does not alter behaviour) are
 listed with a reason in ``docs/mutate_equivalent.yml`` (by id, or by file, line, old and new
@@ -761,15 +766,16 @@ def lint_check(src: Path, jobs: int, cache: Path | None = None,
     return check
 
 
-def content_hash(root: Path, paths: Iterable[str]) -> str:
+def content_hash(root: Path, paths: Iterable[str],
+                 skip: Callable[[Path], bool] = lambda f: False) -> str:
     """SHA-1 over the names and bytes of the files under ``paths`` (files or folders,
-    relative to ``root``; ``__pycache__`` and missing paths left out)."""
+    relative to ``root``; ``__pycache__``, missing paths and files ``skip`` names left out)."""
     h = hashlib.sha1()
     for rel in paths:
         p = root / rel
         files = sorted(p.rglob("*")) if p.is_dir() else [p] if p.is_file() else []
         for f in files:
-            if f.is_file() and "__pycache__" not in f.parts:
+            if f.is_file() and "__pycache__" not in f.parts and not skip(f):
                 h.update(f"{f.relative_to(root)}\0".encode())
                 h.update(f.read_bytes())
     return h.hexdigest()
@@ -777,6 +783,19 @@ def content_hash(root: Path, paths: Iterable[str]) -> str:
 
 # What the tests' verdicts and times depend on besides the RTL: the baseline cache's key.
 TEST_INPUTS = ("tb", "refmodel", "vectors", "conftest.py", "pyproject.toml", "docs/testplan.yml")
+
+
+def baseline_keys(files: Iterable[str], root: Path = ROOT) -> dict[str, str]:
+    """Test file -> the key its baseline is kept under: its own bytes and those of every shared
+    test input (:data:`TEST_INPUTS` less the other ``test_*.py`` files, which no judging test
+    imports, and this flow), so editing one test file reruns only its own baseline."""
+    def not_shared(f: Path) -> bool:
+        return (f.name.startswith("test_") and f.suffix == ".py") or f.resolve() == \
+            Path(__file__).resolve()
+
+    shared = content_hash(root, TEST_INPUTS, not_shared)
+    return {f: hashlib.sha1(f"{shared}:{content_hash(root, [f])}".encode()).hexdigest()
+            for f in files}
 
 
 def rtl_hash(src: Path) -> str:
@@ -1199,14 +1218,15 @@ def _main(args: argparse.Namespace) -> int:
         else:
             _run_local(job_list, jobs, on_done)
 
-    # Baseline: every test file involved, once on an unmutated copy; kept per RTL and tests.
-    base_file = cache / (f"baseline-{args.suite}-s{seed}-{rhash[:12]}-"
-                         f"{content_hash(ROOT, TEST_INPUTS)[:12]}.json")
-    base: dict[str, dict[str, tuple[float, bool]]] = {}
-    if base_file.is_file():
-        base = {f: {k: tuple(v) for k, v in cs.items()}
-                for f, cs in json.loads(base_file.read_text()).items()}
-    need = sorted({t.split("::", 1)[0] for ts in files_of.values() for t in ts} - set(base))
+    # Baseline: every test file involved, once on an unmutated copy; kept per RTL and per
+    # test file's inputs (baseline_keys).
+    base_file = cache / f"baseline-{args.suite}-s{seed}-{rhash[:16]}.json"
+    keys = baseline_keys(sorted({t.split("::", 1)[0] for ts in files_of.values() for t in ts}))
+    kept = json.loads(base_file.read_text()) if base_file.is_file() else {}
+    base: dict[str, dict[str, tuple[float, bool]]] = {
+        f: {k: tuple(v) for k, v in e["cases"].items()} for f, e in kept.items()
+        if keys.get(f) == e.get("key")}
+    need = sorted(set(keys) - set(base))
     failing: list[str] = []
     t0 = time.monotonic()
 
@@ -1230,16 +1250,18 @@ def _main(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             print("mutate: interrupted", file=sys.stderr)
             return 130
-    else:
-        print(f"mutate: baseline from {base_file} (same RTL and tests)", flush=True)
+    if len(need) < len(keys):
+        print(f"mutate: baseline of {len(keys) - len(need)} test file(s) from {base_file} "
+              "(same RTL and tests)", flush=True)
     if failing:
         print("mutate: these tests fail on the unmutated RTL, so they cannot judge mutants; "
               "fix them or run with MODULES= excluding them:\n  " + "\n  ".join(failing),
               file=sys.stderr)
         return 1
     if need:
+        kept.update({f: {"key": keys[f], "cases": base[f]} for f in need})
         cache.mkdir(parents=True, exist_ok=True)
-        base_file.write_text(json.dumps(base, indent=1) + "\n")
+        base_file.write_text(json.dumps(kept, indent=1) + "\n")
     baseline_seconds = time.monotonic() - t0
     mapped_only = [CHIP_TOP_TEST] if args.chip_cases == "mapped" else []
     nodes = {mod: plan_cases(mod, fs, base, mapped_only) for mod, fs in files_of.items()}

@@ -190,6 +190,14 @@ def test_baseline_key_follows_content(tmp_path):
     (tmp_path / "tb" / "t.py").write_text("b")
     assert mutate.content_hash(tmp_path, ["tb"]) != h
     assert mutate.rtl_hash(RTL) == mutate.rtl_hash(RTL)
+    (tmp_path / "tb" / "test_a.py").write_text("1")
+    (tmp_path / "tb" / "test_b.py").write_text("1")
+    keys = mutate.baseline_keys(["tb/test_a.py", "tb/test_b.py"], tmp_path)
+    (tmp_path / "tb" / "test_b.py").write_text("2")  # another test file: a's baseline stays
+    assert mutate.baseline_keys(["tb/test_a.py"], tmp_path)["tb/test_a.py"] == keys["tb/test_a.py"]
+    assert mutate.baseline_keys(["tb/test_b.py"], tmp_path)["tb/test_b.py"] != keys["tb/test_b.py"]
+    (tmp_path / "tb" / "t.py").write_text("c")  # a shared input: every baseline reruns
+    assert mutate.baseline_keys(["tb/test_a.py"], tmp_path)["tb/test_a.py"] != keys["tb/test_a.py"]
 
 
 def test_equivalence_file(tmp_path):
