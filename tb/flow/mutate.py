@@ -101,6 +101,7 @@ TESTPLAN = ROOT / "docs" / "testplan.yml"
 CHIP_TOP_TEST = "tb/chip/test_chip_top.py"
 # Not design: the simulation-only stream checker (its own test breaks every rule it checks).
 SKIP_FILES = ("prim/prim_stream_check.sv",)
+CHECKERS = ("prim_stream_check",)  # their instances' inputs are not design logic either
 TEST_MARKERS = "not slow and not bench and not signoff"  # make test's
 REGRESS_MARKERS = "sim and not slow and not bench"  # tb.flow.regress's default
 REGRESS_NSEEDS = 2
@@ -274,6 +275,37 @@ def _literal_edits(n, text: str) -> list[tuple[int, int, str]]:
     return []
 
 
+def _checker_spans(root, text: str) -> list[tuple[int, int]]:
+    """Spans of the simulation-only checker instances (:data:`CHECKERS`) and of declarations."""
+    out = []
+
+    def walk(n):
+        if _is_token(n):
+            return
+        k = _kind(n)
+        if (k == "HierarchyInstantiation" and n.type.valueText in CHECKERS) or \
+                k in ("DataDeclaration", "NetDeclaration"):
+            out.append(_span(n))
+            return
+        for c in _children(n):
+            walk(c)
+
+    walk(root)
+    return out
+
+
+def _feeds_checkers_only(lhs, text: str, spans: list[tuple[int, int]]) -> bool:
+    """Whether ``lhs`` of an ``assign`` is a signal read only by checker instances (e.g. a
+    checker's reset) or by nothing (a lint sink, ``unused_*``): no design output can depend on
+    it, so its mutants are equivalent by construction."""
+    if _kind(lhs) != "IdentifierName":
+        return False
+    name = text[slice(*_span(lhs))]
+    a = _span(lhs)[0]
+    uses = [m.start() for m in re.finditer(rf"\b{re.escape(name)}\b", text) if m.start() != a]
+    return bool(uses) and all(any(x <= u < y for x, y in spans) for u in uses)
+
+
 def _window_shifts(n, text: str) -> list[tuple[int, int, str]]:
     """(start, end, new) of a range select ``l:r`` moved by one bit each way, both bounds
     together so that its width stays (one bound alone changes the width: a width error, not a
@@ -308,6 +340,9 @@ def candidates_in(text: str, tree, rel: str) -> list[Mutant]:
             return
         if k == "ModuleDeclaration":
             mod = n.header.name.valueText
+        if k == "ContinuousAssign" and all(_feeds_checkers_only(a.left, text, checkers)
+                                           for a in n.assignments):
+            return
         if k in _LOGIC:
             logic = True
             ff = ff or k == "AlwaysFFBlock"
@@ -360,6 +395,7 @@ def candidates_in(text: str, tree, rel: str) -> list[Mutant]:
         for c in _children(n):
             walk(c, mod, logic, ff, inner)
 
+    checkers = _checker_spans(tree.root, text)
     walk(tree.root, "", False, False, False)
     lines = text.splitlines(keepends=True)
     starts = [0]
@@ -671,8 +707,12 @@ def plan_cases(module: str, files: Sequence[str],
     as :func:`covering_tests` orders them (own block test first, the chip test last), and in a
     file the cases the testplan maps to ``code:<module>`` first, then the rest cheapest first
     (``base``: file -> node -> (baseline seconds, passed), in the baseline's run order).
-    Of the files in ``mapped_only`` only the mapped cases run (``--chip-cases mapped``)."""
+    Of the files in ``mapped_only`` only the mapped cases run (``--chip-cases mapped``), unless
+    the file is the module's own block test (``chip_top``'s is the chip test)."""
+    from refmodel.blocks import all_blocks
+
     mapped = _testplan_selectors(module)
+    mapped_only = set(mapped_only) - {b.test for b in all_blocks() if b.block == module}
     out: list[str] = []
     for target in files:
         f = target.split("::", 1)[0]

@@ -34,6 +34,10 @@ SNIPPET = textwrap.dedent("""\
         y_o = (x_q & a_i) | {{(W-1){1'b0}}, x_q[1]} | {4'd0, a_i[2 +: 3], b_i[5:4]};
         assert (W > 1);  // never mutated: an assertion
       end
+      logic chk_rst_n, unused_bit;
+      assign chk_rst_n = rst_ni && !en_i;  // never mutated: feeds only a checker
+      assign unused_bit = ^a_i;  // never mutated: a lint sink
+      prim_stream_check #(.Width(W)) u_chk (.clk_i(clk_i), .rst_ni(chk_rst_n), .data_i(a_i));
       always_ff @(posedge clk_i or negedge rst_ni) begin
         if (!rst_ni) x_q <= '0;
         else if (en_i) x_q <= x_d;
@@ -180,6 +184,11 @@ def test_cases_run_cheapest_block_first_mapped_chip_cases_first():
                      "RecordingsTest"]
     assert mutate.plan_cases("chip_top", ["tb/chip/test_chip_top.py"], base)[0].endswith(
         "SmokeTest]"), "code:chip_top is mapped to the smoke test"
+    # CHIP_CASES=mapped: only the mapped chip cases, but all of a block's own test
+    quick = mutate.plan_cases("chip_regs", files, base, [mutate.CHIP_TOP_TEST])
+    assert quick == nodes[:3]
+    assert len(mutate.plan_cases("chip_top", ["tb/chip/test_chip_top.py"], base,
+                                 [mutate.CHIP_TOP_TEST])) == 5
 
 
 def test_baseline_key_follows_content(tmp_path):
