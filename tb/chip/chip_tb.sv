@@ -30,6 +30,14 @@
 //          2 FRAMES counts exactly those handshakes (zeroed by the soft reset);
 //          3 WINDOWS counts exactly the detection handshakes (zeroed by the soft reset);
 //          4 audio_ready is low while CTRL.ENABLE (as written on reg_*) is 0.
+// Tap log: every feature vector handed to the detector is also written, with the number of its
+//          transfer edge, into the ring tap_ring (an internal variable, not a port): entry k
+//          (k = count mod TapRing) is tap_ring[TapEntryW*k +: TapEntryW] = {edge (64 bits:
+//          rising clock edges before the transfer edge since the clock started, never reset),
+//          frame (32), codes (256)}; tap_count_o counts the vectors since reset, and
+//          tap_half_o toggles at the edge where the count reaches a multiple of TapRing / 2,
+//          so that the test bench reads half a ring per wake-up (in that same time step,
+//          before the next half is overwritten).
 // Links:   stalled_o[k] records valid high with ready low on link k, in data order: the
 //          audio input, the outputs of mel_framer .. mel_quant (refmodel/mel/stages.py;
 //          mel_quant's is the feature link into the detector), and the detection output.
@@ -43,7 +51,8 @@
 //          simulator's programming interface: clk_i (an internal signal, still reachable as
 //          dut.clk_i) stays low until Python writes a non-zero half period to clk_half_ns_i,
 //          then toggles every clk_half_ns_i ns (first rising edge one half period later);
-//          later writes to clk_half_ns_i change the period from the next edge on.
+//          later writes to clk_half_ns_i change the period from the next edge on.  (A C++
+//          clock through cocotb's GPI, without --timing, was measured slower: docs/speed.md.)
 module chip_tb
   import chip_reg_pkg::*;
 #(
@@ -52,7 +61,8 @@ module chip_tb
   parameter int Window   = 198,   // frames per detection window (passed to chip_top)
   parameter int BlockLen = 1024,  // samples per audio block
   parameter int GapW     = 4,     // bits per idle-gap length
-  parameter int BurstLen = 128    // weight words per burst (a port: kept narrow, see below)
+  parameter int BurstLen = 128,   // weight words per burst (a port: kept narrow, see below)
+  parameter int TapRing  = 64     // feature vectors in the tap log (see Tap log; even)
 ) (
   input  logic [15:0]                clk_half_ns_i,  // clock half period in ns; 0: stopped
   input  logic                       rst_ni,         // asynchronous reset, active low
@@ -86,6 +96,8 @@ module chip_tb
   output logic                       tap_valid_o,    // a feature vector moves to the detector
   output logic [31:0]                tap_frame_o,    // its frame index since reset
   output logic [255:0]               tap_feat_o,     // its 32 codes, band b at [8b+7:8b]
+  output logic [31:0]                tap_count_o,    // vectors logged since reset (Tap log)
+  output logic                       tap_half_o,     // toggles when half the ring is full
   // detections
   output logic                       det_valid_o,    // detection valid
   input  logic                       det_ready_i,    // consumer accepts
@@ -302,6 +314,43 @@ module chip_tb
 
   assign mon_bad_o   = bad_q;
   assign mon_cycle_o = first_q;
+
+  // ---------------------------------------------------------------- tap log
+  localparam int TapEntryW = 64 + 32 + 256;
+  localparam int TapIdxW   = $clog2(TapRing);
+  /* verilator lint_off UNUSEDSIGNAL */
+  logic [TapRing*TapEntryW-1:0] tap_ring;  // read by the test bench only; no reset: only
+                                           // logged entries are read
+  /* verilator lint_on UNUSEDSIGNAL */
+  logic [31:0]                  tap_count_q;
+  logic                         tap_half_q;
+  // rising clock edges so far: counts from the clock's start, never reset (a test-bench
+  // counter, so an initial value rather than a reset)
+  /* verilator lint_off PROCASSINIT */
+  logic [63:0]                  edge_q = '0;
+  /* verilator lint_on PROCASSINIT */
+
+  always_ff @(posedge clk_i) edge_q <= edge_q + 64'd1;
+
+  always_ff @(posedge clk_i) begin
+    if (tap_valid_o) begin
+      tap_ring[TapEntryW * 32'(tap_count_q[TapIdxW-1:0]) +: TapEntryW] <=
+        {edge_q, tap_frame_o, tap_feat_o};
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      tap_count_q <= '0;
+      tap_half_q  <= 1'b0;
+    end else if (tap_valid_o) begin
+      tap_count_q <= tap_count_q + 32'd1;
+      if (tap_count_q[TapIdxW-2:0] == '1) tap_half_q <= !tap_half_q;
+    end
+  end
+
+  assign tap_count_o = tap_count_q;
+  assign tap_half_o  = tap_half_q;
 
   // ---------------------------------------------------------------- link coverage
   logic [NumLinks-1:0] stall, stalled_q;

@@ -21,7 +21,6 @@ import cocotb
 import numpy as np
 import pytest
 import pyuvm
-from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge, Timer
 from cocotb.utils import get_sim_time
 from pyuvm import ConfigDB, uvm_factory, uvm_test
@@ -70,8 +69,10 @@ HDL_CONFIG = {
 }
 DEFAULT_SECONDS = {"verilator": "2.2", "icarus": "0.6"}
 HARNESS = Path(__file__).with_name("chip_tb.sv")  # the simulated top level, chip_tb
-# The harness's clock: cocotb's C++ clock on Verilator (no --timing scheduler), a delay loop in
-# the harness on Icarus (chip_tb.sv, Clock).
+# The harness makes its clock with a delay loop: Verilator needs --timing (coroutines; the PyPI
+# build's make flags lack -fcoroutines), and may schedule without #0 support (the half period
+# is never 0 once the clock runs).  cocotb's C++ clock without --timing was slower
+# (docs/speed.md, Levers tried).
 # COV=1: the top-level runs instrument the integration level, the modules whose coverage only
 # the chip completes (the top, the register file, the front-end and detector wrappers, the
 # window sequencer).  Every other module is closed by its own block tests, which gave the
@@ -84,6 +85,7 @@ HARNESS_BUILD = {
     "toplevel": "chip_tb",
     "extra_sources": [HARNESS],
     "verilator_public": "tb/chip/chip_tb.vlt",
+    "verilator_args": ["--timing", "--no-sched-zero-delay", "-CFLAGS", "-fcoroutines"],
     "coverage_scope": TOP_COVERAGE_SCOPE,
 }
 # Input pacing, cycles per sample: every period 1..MAX_PACE is a PacingTest case; the default
@@ -160,9 +162,11 @@ class BaseTest(uvm_test):
         """Wait (in large steps) until every expected item was seen."""
         sb = self.env.scoreboard
         for _ in range(max_cycles // 2000):
+            self.env.feat_mon.collect()  # vectors still in the harness's tap log
             if not sb.exp_feat and not sb.exp_det:
                 # a quiet stretch, so that an extra item the chip should not produce shows up
                 await Timer(4000 * self.PERIOD_NS, unit="ns")
+                self.env.feat_mon.collect()
                 return
             await Timer(2000 * self.PERIOD_NS, unit="ns")
         # leftovers are reported by the scoreboard's check_phase
@@ -172,8 +176,10 @@ class BaseTest(uvm_test):
         ``configure``."""
         self.env.predictor.restart("hard")
         await RisingEdge(self.dut.clk_i)  # callers may come from ReadOnly (a register access)
+        self.env.feat_mon.collect()  # a vector of this last edge still counts (as unexpected)
         await reset(self.dut.clk_i, self.dut.rst_ni)
         self.env.audio.driver.stream.restart()
+        self.env.feat_mon.restart()
         if configure:
             await self.regs([reg_write("THRESHOLD", 1 << 15), reg_write("CTRL", 1)])
 
@@ -202,21 +208,14 @@ def _idle_inputs(dut) -> None:
     dut.det_ready_i.value = 0
 
 
-_CLOCKS: list[Clock] = []  # the running GPI clock, referenced for the whole test
-
-
 async def _clock(dut, period_ns: int) -> None:
-    """Start the harness's clock ``clk_i`` with ``period_ns``, an even number of ns; the first
-    rising edge comes half a period later.  No edge goes through Python: on Verilator cocotb's
-    clock runs in C++ (GPI), elsewhere the harness makes it with a delay loop."""
+    """Start the harness's own clock ``clk_i`` (made in HDL: no Python or simulator-interface
+    work per edge) with ``period_ns``, an even number of ns; the first rising edge comes half
+    a period later."""
     if period_ns < 2 or period_ns % 2 or period_ns // 2 >= 1 << len(dut.clk_half_ns_i):
         raise ValueError(f"clock period {period_ns} ns: the harness needs an even number of ns "
                          f"below {2 << len(dut.clk_half_ns_i)}")
-    if os.environ.get("MELSTM_SIM") == "verilator":
-        _CLOCKS.append(Clock(dut.clk_i, period_ns, unit="ns", impl="gpi"))
-        _CLOCKS[-1].start(start_high=False)
-    else:
-        dut.clk_half_ns_i.value = period_ns // 2
+    dut.clk_half_ns_i.value = period_ns // 2
     await Timer(1, unit="ns")
 
 

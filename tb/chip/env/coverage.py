@@ -5,7 +5,8 @@ It listens on the environment's analysis ports and samples the cover groups:
 =====================  ==========================================================
 port                   samples
 =====================  ==========================================================
-feature monitor        every band code of every feature vector the chip handed out
+feature monitor        every band code of every feature vector the chip handed out, sampled
+                       per block the monitor reads (one hit per band and code bin present)
 detection monitor      score, flag, margin to the threshold in force, backpressure
 audio driver           accepted samples (to tell idle / mid-frame resets apart)
 predictor (features)   expected feature vectors (a frame still in flight)
@@ -51,7 +52,8 @@ class CoverageCollector(uvm_component):
     """Samples the functional cover groups of ``tb/flow/signoff/funcov.py``; see the module doc."""
 
     def build_phase(self):
-        names = ("feature", "detection", "samples", "expected", "register", "reset")
+        names = ("feature", "feature_block", "detection", "samples", "expected", "register",
+                 "reset")
         self.ports = {n: Forward(f"x_{n}", self, getattr(self, f"on_{n}")) for n in names}
         self._since_reset()
 
@@ -71,7 +73,9 @@ class CoverageCollector(uvm_component):
     # ---------------------------------------------------------------- ports
     def on_feature(self, seen: Observed[Feature]) -> None:
         self.actual += 1
-        funcov.sample_features(seen.item.codes)
+
+    def on_feature_block(self, codes: np.ndarray) -> None:
+        funcov.sample_feature_block(codes)
 
     def on_expected(self, f: Feature) -> None:
         self.expected += 1

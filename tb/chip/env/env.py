@@ -4,7 +4,7 @@
 
     AudioAgent (sequencer, AudioDriver) --blocks---> Predictor --expected--> Scoreboard
     RegAgent   (sequencer, RegDriver)   --accesses-> Predictor                  ^
-    FeatureMonitor (feature tap)        --actual features-----------------------+
+    FeatureMonitor (harness's tap log)  --actual features-----------------------+
     DetectionMonitor (det stream, backpressure) --actual detections------------+
     CoverageCollector: samples the functional cover groups from the monitors, the drivers
     and the predictor's expectations and resets
@@ -89,12 +89,15 @@ class TopEnv(uvm_env):
         self.predictor.feat_ap.connect(cov.export("expected"))
         self.predictor.reset_ap.connect(cov.export("reset"))
         self.feat_mon.ap.connect(cov.export("feature"))
+        self.feat_mon.block_ap.connect(cov.export("feature_block"))
         self.det_mon.ap.connect(cov.export("detection"))
         # a detection mismatch is localised with the weights the model holds
         self.scoreboard.debug.model = self.predictor.model
         # a soft reset splits the audio stream where the chip did (the harness's count of
         # samples taken up to the clear cycle), even in the middle of a block
         self.predictor.flush_audio = self._flush_audio
+        # the feature vectors the harness logged so far are compared before any reset
+        self.predictor.flush_features = self.feat_mon.collect
 
     def _flush_audio(self) -> None:
         dut = self.protocol.dut

@@ -37,6 +37,9 @@ class Predictor(uvm_component):
         # called before a soft reset: hands on the samples the chip took up to its clear
         # cycle that the audio driver has not published yet (wired by the env)
         self.flush_audio: Callable[[], None] | None = None
+        # called before any reset is published: hands on the feature vectors the chip handed
+        # out so far that the feature monitor has not read yet (wired by the env)
+        self.flush_features: Callable[[], None] | None = None
 
     # -- inputs (called through the analysis exports wired in the env)
     def samples(self, block: np.ndarray) -> None:
@@ -52,6 +55,8 @@ class Predictor(uvm_component):
             item.data >> regs.field("CTRL", "SOFT_RESET").lsb & 1
         if soft and self.flush_audio is not None:
             self.flush_audio()
+        if soft and self.flush_features is not None:
+            self.flush_features()
         if self.model.access(addr=item.addr, write=item.write, data=item.data,
                              err=bool(item.err)):
             self.reset_ap.write(ResetEvent("soft", get_sim_time("ns")))
@@ -59,6 +64,8 @@ class Predictor(uvm_component):
     def restart(self, kind: str) -> None:
         """A reset from the test (``"hard"``): the chip forgets every sample and partial
         window, and its registers; so does the model."""
+        if self.flush_features is not None:
+            self.flush_features()
         self.reset_ap.write(ResetEvent(kind, get_sim_time("ns")))
         self.model.reset(kind=kind)
 

@@ -189,11 +189,20 @@ def _sample_link(name: str):
 
 
 # ------------------------------------------------------------------------ sampling API
-def sample_features(codes: np.ndarray) -> None:
-    """One feature vector (uint8 (BANDS,))."""
-    values = tuple(int(c) for c in codes)  # (cocotb-coverage inspects its first argument)
-    for s in _BAND_SAMPLERS:
-        s(values)
+def sample_feature_block(codes: np.ndarray) -> None:
+    """A block of feature vectors (uint8 (n, BANDS)): one hit per band and code bin present
+    in the block (32 cover points per block, not per vector)."""
+    codes = np.asarray(codes)
+    if codes.size == 0:
+        return
+    lo, hi = codes.min(axis=0), codes.max(axis=0)
+    for b, s in enumerate(_BAND_SAMPLERS):
+        for bin_lo, bin_hi in CODE_BINS.values():
+            if lo[b] <= bin_hi and hi[b] >= bin_lo and np.any(
+                    (codes[:, b] >= bin_lo) & (codes[:, b] <= bin_hi)):
+                values = [0] * BANDS
+                values[b] = bin_lo
+                s(tuple(values))
 
 
 def sample_detection(score: int, flag: bool, threshold: int) -> None:
