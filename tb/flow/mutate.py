@@ -1081,12 +1081,14 @@ def write_report(meta: dict, mutants: Sequence[Mutant], results: dict[str, dict]
         r = results[m.id]
         items.append({**asdict(m), "change": m.change(), "outcome": r["final"],
                       "seconds": round(r["seconds"], 1), "detail": r["detail"],
-                      "tests": r["tests"], "equivalent_reason": equivalent_reason(m, eqs),
+                      "tests": r["tests"], "cases": r.get("cases", 0),
+                      "equivalent_reason": equivalent_reason(m, eqs),
                       "rerun": rerun_command(m, meta["suite"], meta["seed"], meta["rtl_rev"],
                                              meta.get("chip_cases", "all"))})
     (out / "report.json").write_text(json.dumps({**meta, "summary": summary,
                                                  "mutants": items}, indent=1) + "\n")
-    md = [f"# Mutation testing: `make mutate MUTANTS={meta['requested']} SUITE={meta['suite']} "
+    what = f"MUTANT={meta['only']}" if meta.get("only") else f"MUTANTS={meta['requested']}"
+    md = [f"# Mutation testing: `make mutate {what} SUITE={meta['suite']} "
           f"SEED={meta['seed']}" + (f" CHIP_CASES={meta['chip_cases']}"
                                     if meta.get("chip_cases", "all") != "all" else "") + "`", "",
           f"RTL at commit {meta['commit']}; {meta['mutants']} mutants sampled from "
@@ -1124,7 +1126,8 @@ def write_report(meta: dict, mutants: Sequence[Mutant], results: dict[str, dict]
             elif want == "error":
                 md.append(f"  - {it['detail']}")
             else:
-                md.append(f"  - tests: {', '.join(it['tests']) or 'none'}")
+                md.append(f"  - tests: {', '.join(it['tests']) or 'none'} "
+                          f"({it['cases']} cases)")
             md.append(f"  - rerun: `{it['rerun']}`")
     sel = [it for it in items if it["outcome"] == "invalid"]
     md += ["", f"## Invalid in a test build ({len(sel)}: Verilator rejects the mutant at a "
@@ -1320,7 +1323,9 @@ def _main(args: argparse.Namespace) -> int:
 
     def done(r: dict) -> None:
         m = next(x for x in mutants if x.id == r["id"])
-        r["tests"] = files_of[m.module]  # the report names files; the job ran their cases
+        # the report names the files whose cases the job could run, and how many cases
+        r["tests"] = list(dict.fromkeys(n.split("::", 1)[0] for n in nodes[m.module]))
+        r["cases"] = len(nodes[m.module])
         results[r["id"]] = r
         print(f"[{len(results):{width}d}/{len(mjobs)}] {r['outcome']:8s} {r['seconds']:6.1f} s "
               f"{m.id:24s} {m.change()}" + (f"  ({r['detail']})" if r["detail"] and
@@ -1335,7 +1340,7 @@ def _main(args: argparse.Namespace) -> int:
     secs = sorted(r["seconds"] for r in results.values())
     summary = summarize(mutants, results, eqs, rejected)
     meta = {"commit": commit, "rtl_rev": args.rtl_rev, "suite": args.suite, "seed": seed,
-            "chip_cases": args.chip_cases,
+            "chip_cases": args.chip_cases, "only": args.only,
             "requested": n,
             "modules_glob": args.modules, "candidates": len(cands), "mutants": len(mutants),
             "workers": workers, "baseline_seconds": round(baseline_seconds, 1),

@@ -277,3 +277,22 @@ def test_a_fifo_mutant_is_killed_in_a_copy(tmp_path):
     assert err.startswith("%Error") and "rtl/prim/prim_fifo.sv" in err, err
     assert mutate.lint_mutant(m, RTL, tmp_path) == ""
     assert src.read_text() == before, "the checkout's RTL is never touched"
+
+
+def test_report_counts_invalid_draws_apart(tmp_path):
+    ms = mutate.sample(mutate.generate(modules="prim_*"), 3, 1)
+    res = {m.id: {"outcome": o, "seconds": 1.0, "detail": "", "tests": ["tb/x.py"], "cases": 2}
+           for m, o in zip(ms, ["killed", "survived", "killed"], strict=True)}
+    drawn = [(ms[0], "%Warning-WIDTHTRUNC: fake")]
+    summary = mutate.summarize(ms, res, [], drawn)
+    assert summary["total"]["replaced"] == 1 and summary["total"]["mutants"] == 3
+    assert summary["kill_rate"] == pytest.approx(200 / 3), "replaced draws are not in the rate"
+    meta = {"commit": "c", "rtl_rev": "", "suite": "test", "seed": 1, "chip_cases": "mapped",
+            "only": "", "requested": 3, "candidates": 9, "mutants": 3, "workers": "1 job",
+            "baseline_seconds": 0.0, "baseline_cached": True, "lint_seconds": 0.0,
+            "wall_seconds": 1.0, "seconds_per_mutant": 1.0, "median_seconds": 1.0,
+            "invalid_drawn": [{"id": ms[0].id, "change": ms[0].change(), "error": e}
+                              for _, e in drawn]}
+    md = mutate.write_report(meta, ms, res, summary, [], tmp_path).read_text()
+    assert "CHIP_CASES=mapped" in md and "Invalid when drawn (1" in md and "WIDTHTRUNC" in md
+    assert "(2 cases)" in md
