@@ -29,10 +29,10 @@ import numpy as np
 
 from refmodel import audio
 from refmodel.lstm import detector
+from refmodel.lstm.weights import TRAINED, record_threshold
 from refmodel.mel import frontend
 
-DEFAULT_WEIGHTS = Path(__file__).resolve().parents[1] / "vectors" / \
-    "detector_weights_music_h32.npz"
+DEFAULT_WEIGHTS = TRAINED
 FALLBACK_THRESHOLD = 0.5  # for a weight file without a training record
 
 
@@ -133,13 +133,9 @@ def _resolve_threshold(args: argparse.Namespace) -> tuple[float, str]:
     if not record.is_file():
         return FALLBACK_THRESHOLD, "default, no training record"
     try:
-        value = json.loads(record.read_text())["threshold"]
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise CliError(f"{record}: cannot read 'threshold' from the training record "
-                       f"({exc})") from None
-    if not isinstance(value, float | int) or not 0.0 <= value <= 1.0:
-        raise CliError(f"{record}: threshold {value!r} is not a number in 0..1")
-    return float(value), f"training record {record.name}"
+        return record_threshold(args.weights), f"training record {record.name}"
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
 
 
 def _window_span(index: int, window: int) -> tuple[float, float]:
