@@ -1000,7 +1000,9 @@ def _rtl_source(rev: str) -> Path:
                          cwd=ROOT, capture_output=True, text=True).stdout.strip()
     if not sha:
         raise MutateError(f"RTL_REV={rev!r} is not a git revision of this checkout")
-    dest = WORK / f"src-{sha[:12]}"
+    tree = subprocess.run(["git", "rev-parse", f"{sha}:rtl"], cwd=ROOT, capture_output=True,
+                          text=True).stdout.strip() or sha
+    dest = WORK / f"src-{tree[:12]}"  # by rtl/'s tree: commits that leave rtl/ alone share it
     if not (dest / "rtl" / "files.f").is_file():
         shutil.rmtree(dest, ignore_errors=True)
         dest.mkdir(parents=True)
