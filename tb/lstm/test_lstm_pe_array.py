@@ -89,8 +89,16 @@ async def check_mac(dut):
         if rng.random() < 0.5:  # idle cycles before the next pass; else it starts at once
             dut.mac_valid_i.value = 0
             dut.mac_last_i.value = 0
+            # Between passes the tag input means nothing; the closed sum and its tag must hold
+            # until the next closed sum (the header's promise), whatever the inputs do.
+            dut.mac_tag_i.value = tag_f.encode([int(rng.integers(0, 1 << tag_w))])
             for _ in range(int(rng.integers(1, 4))):
                 await FallingEdge(dut.clk_i)
+            held = res_link.decode({"res_tag": read_int(dut.res_tag_o, "res_tag_o"),
+                                    "res": read_int(dut.res_o, "res_o")})
+            assert list(held) == list(got), (
+                f"lstm_pe_array pass {p}: res_o/res_tag_o changed before the next closed sum "
+                f"at {get_sim_time('ns')} ns; rerun: {rerun_hint()}")
     dut._log.info("%d lane sums checked", checked)
     record("lstm_pe_array", vectors=checked)
 
