@@ -5,7 +5,9 @@ arithmetic, ``refmodel.lstm.pe_array``) for random passes of random lengths, wit
 cycles inside passes, passes back to back (the header's throughput: one MAC per lane per cycle,
 back to back across passes) or with idle cycles between them, extreme operands (-128 x -32768
 products at full length) and the tag carried along; each closed sum must be on ``res_o`` with
-``res_valid_o`` exactly one cycle after its last MAC. The driver writes one MAC per clock: this
+``res_valid_o`` exactly one cycle after its last MAC. A soft reset (``clear_i``) in the cycle of
+a pass's last MAC must drop that pass's ``res_valid_o`` pulse (the header's promise; in the chip
+a pulse after a soft reset would start an update of a cleared detector). The driver writes one MAC per clock: this
 block test wakes per cycle on purpose (it is small); the detector test does not. Every port
 word (``w_i``, ``b_i``, ``v_i``, ``mac_tag_i``, ``res_o``, ``res_tag_o``) is encoded and
 decoded by the stage table (``refmodel.lstm.stages``) for the (H, P) of the run, whose pass tag
@@ -48,9 +50,10 @@ async def check_mac(dut):
         sig.value = 0
     await reset(dut.clk_i, dut.rst_ni)
     await FallingEdge(dut.clk_i)
-    checked = 0
+    checked = cleared_passes = 0
     for p in range(PASSES):
         extreme = p % 5 == 4
+        cleared = p % 6 == 5  # a soft reset in the cycle of this pass's last MAC
         length = 96 if extreme else int(rng.integers(1, 97))
         if extreme:
             w = np.full((length, lanes), -128, dtype=np.int64)
@@ -73,7 +76,15 @@ async def check_mac(dut):
             dut.mac_last_i.value = int(k == length - 1)
             dut.w_i.value = w_f.encode(w[k])
             dut.v_i.value = v_f.encode(v[k:k + 1])
+            dut.clear_i.value = int(cleared and k == length - 1)
             await FallingEdge(dut.clk_i)
+        dut.clear_i.value = 0
+        if cleared:
+            assert read_int(dut.res_valid_o, "res_valid_o") == 0, (
+                f"lstm_pe_array pass {p}: res_valid_o pulsed although clear_i was high in the "
+                f"cycle of the last MAC, at {get_sim_time('ns')} ns; rerun: {rerun_hint()}")
+            cleared_passes += 1
+            continue
         # Half a cycle after the edge that took the last MAC: registered outputs, settled.
         assert read_int(dut.res_valid_o, "res_valid_o") == 1, (
             f"lstm_pe_array pass {p}: no res_valid_o one cycle after the last MAC at "
@@ -99,7 +110,8 @@ async def check_mac(dut):
             assert list(held) == list(got), (
                 f"lstm_pe_array pass {p}: res_o/res_tag_o changed before the next closed sum "
                 f"at {get_sim_time('ns')} ns; rerun: {rerun_hint()}")
-    dut._log.info("%d lane sums checked", checked)
+    assert cleared_passes > 0
+    dut._log.info("%d lane sums checked, %d passes cleared", checked, cleared_passes)
     record("lstm_pe_array", vectors=checked)
 
 
