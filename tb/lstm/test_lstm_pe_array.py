@@ -7,8 +7,9 @@ back to back across passes) or with idle cycles between them, extreme operands (
 products at full length) and the tag carried along; each closed sum must be on ``res_o`` with
 ``res_valid_o`` exactly one cycle after its last MAC. A soft reset (``clear_i``) in the cycle of
 a pass's last MAC must drop that pass's ``res_valid_o`` pulse (the header's promise; in the chip
-a pulse after a soft reset would start an update of a cleared detector). The driver writes one MAC per clock: this
-block test wakes per cycle on purpose (it is small); the detector test does not. Every port
+a pulse after a soft reset would start an update of a cleared detector). The driver writes one
+MAC per clock: this block test wakes per cycle on purpose (it is small); the detector test
+does not. Every port
 word (``w_i``, ``b_i``, ``v_i``, ``mac_tag_i``, ``res_o``, ``res_tag_o``) is encoded and
 decoded by the stage table (``refmodel.lstm.stages``) for the (H, P) of the run, whose pass tag
 width is ``TagW``.
