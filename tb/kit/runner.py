@@ -57,6 +57,9 @@ COVERAGE_ARGS = ["--coverage-line", "--coverage-toggle", "--coverage-expr",
 # Built with coverage off like the test-bench modules; their data copies would otherwise be a
 # sixth of the toggle points and of toggle coverage's cost.
 COVERAGE_OFF_RTL = ("prim/prim_stream_check.sv",)
+# The simulation loop of Verilator builds that take their clock from C++ (run_block's
+# cxx_clock): it replaces cocotb's share/lib/verilator/verilator.cpp in the build command.
+CXX_CLOCK_MAIN = ROOT / "tb" / "kit" / "verilator_main.cpp"
 
 
 # cocotb 2.1's Verilator runner puts --public-flat-rw (every signal public and writable) into
@@ -153,6 +156,24 @@ def _build_once(runner, *, build_dir: Path, key: str, **build_kwargs) -> None:
         stamp.write_text(stamp_text)
 
 
+def _use_main(runner, main: Path) -> None:
+    """Build ``runner`` (cocotb's Verilator runner) with ``main`` as the simulation loop in
+    place of cocotb's ``verilator.cpp``."""
+    build_command = runner._build_command  # cocotb_tools.runner.Verilator's command list
+
+    def with_main():
+        cmds = build_command()
+        verilate = cmds[0]
+        mains = [i for i, a in enumerate(verilate) if Path(a).name == "verilator.cpp"]
+        if len(mains) != 1:
+            raise ConfigError("cannot find cocotb's verilator.cpp in the Verilator command "
+                              f"(cocotb changed its runner?): {verilate}")
+        verilate[mains[0]] = str(main)
+        return cmds
+
+    runner._build_command = with_main
+
+
 def _node_dir() -> str:
     """A directory name unique to the running pytest node (parameters included)."""
     node = os.environ.get("PYTEST_CURRENT_TEST", "manual").split(" ")[0]
@@ -177,6 +198,7 @@ def run_block(
     verilator_public: str | Path | None = None,
     verilator_args: Sequence[str] = (),
     coverage_scope: Sequence[str] | None = None,
+    cxx_clock: tuple[str, str] | None = None,
 ) -> Path:
     """Build ``toplevel`` (from ``rtl/files.f``) with ``parameters``, run ``test_module`` on it.
 
@@ -192,6 +214,12 @@ def run_block(
     ``verilator_args``: Verilator build options of this DUT, added after the shared
     ``VERILATOR_ARGS`` (e.g. ``--timing`` for a harness that makes its own clock).  Ignored on
     Icarus.
+    ``cxx_clock``: ``(clock input, half-period input)`` of a top level that takes its clock
+    from the simulation loop on Verilator: the build defines ``MELSTM_CXX_CLOCK`` for the HDL
+    and runs ``tb/kit/verilator_main.cpp`` instead of cocotb's loop, which toggles the clock
+    input every half period (in ns, read from the half-period input; 0 stops it) without
+    ``--timing`` and without a VPI call per edge.  Ignored on Icarus, where the top level
+    makes its own clock.
     ``coverage_scope``: with ``COV=1``, the RTL files (names in ``rtl/files.f``) this build
     instruments; the others are built with coverage off.  ``None``: every RTL file but
     ``COVERAGE_OFF_RTL``.  Sign-off merges coverage per module over every run, so a module
@@ -237,6 +265,10 @@ def run_block(
         # flops on the edge where the test bench writes.
         env_sim["COCOTB_TRUST_INERTIAL_WRITES"] = "1"
         build_args += [*VERILATOR_ARGS, *verilator_args]
+        if cxx_clock is not None:
+            clock, half = cxx_clock
+            build_args += ["+define+MELSTM_CXX_CLOCK", "-CFLAGS",
+                           f"-DMELSTM_CLOCK={clock} -DMELSTM_CLOCK_HALF={half}"]
         if vlt is not None:  # the control file says which signals are public
             build_args.append(NO_PUBLIC_FLAT_RW)
         if waves:
@@ -269,6 +301,10 @@ def run_block(
     print(f"[runner] {toplevel} on {sim}, seed {seed}, parameters {params}, "
           f"build {build_dir}, run {test_dir}")
     runner = get_runner(sim)
+    if cxx_clock is not None and sim == "verilator":
+        _use_main(runner, CXX_CLOCK_MAIN)
+        # in the build stamp: an edit of the loop rebuilds
+        key += f" main={hashlib.sha1(CXX_CLOCK_MAIN.read_bytes()).hexdigest()}"
     _build_once(
         runner,
         build_dir=build_dir,
