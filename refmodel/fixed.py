@@ -53,7 +53,9 @@ def sat_limits(bits: int) -> tuple[int, int]:
 def saturate(x: IntLike, bits: int) -> npt.NDArray[np.int64]:
     """Clamp to the signed ``bits``-wide range ``[-2**(bits-1), 2**(bits-1) - 1]``."""
     lo, hi = sat_limits(bits)
-    return np.clip(_as_i64(x), lo, hi)
+    # (np.minimum/np.maximum: the same values as np.clip at about half its call cost, which
+    # the predictor pays on every block of audio)
+    return np.minimum(np.maximum(_as_i64(x), lo), hi)
 
 
 def round_sat(x: IntLike, shift: int, bits: int) -> npt.NDArray[np.int64]:

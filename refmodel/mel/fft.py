@@ -120,13 +120,11 @@ def fft_butterfly_stage(re: npt.ArrayLike, im: npt.ArrayLike, stage: int,
     bits = cfg.fft_bits
     ar_s = ar << tf
     ai_s = ai << tf
-    out_r = np.empty_like(vr)
-    out_i = np.empty_like(vi)
-    out_r[:, :, 0, :] = fixed.round_sat(ar_s + tr, shift, bits)
-    out_i[:, :, 0, :] = fixed.round_sat(ai_s + ti, shift, bits)
-    out_r[:, :, 1, :] = fixed.round_sat(ar_s - tr, shift, bits)
-    out_i[:, :, 1, :] = fixed.round_sat(ai_s - ti, shift, bits)
-    return out_r.reshape(shape), out_i.reshape(shape)
+    # all four outputs rounded in one call (the streaming predictor calls this per block):
+    # (..., n / 2h, 4, h) holding a_re, b_re, a_im, b_im
+    out = fixed.round_sat(np.stack([ar_s + tr, ar_s - tr, ai_s + ti, ai_s - ti], axis=2),
+                          shift, bits)
+    return out[:, :, 0:2, :].reshape(shape), out[:, :, 2:4, :].reshape(shape)
 
 
 def fft_stage(windowed: npt.ArrayLike, cfg: FrontendConfig | None = None) -> tuple[I64, I64]:
