@@ -156,6 +156,20 @@ def _build_once(runner, *, build_dir: Path, key: str, **build_kwargs) -> None:
         stamp.write_text(stamp_text)
 
 
+def _cache_byte_code() -> None:
+    """Let simulator processes keep their compiled Python in ``sim_build/pycache``.
+
+    Every simulation imports the test bench afresh, and cocotb runs its modules through
+    pytest's assertion rewriting.  With ``PYTHONDONTWRITEBYTECODE`` set (as on this project's
+    machines) nothing was cached: each run parsed, rewrote and compiled every module of
+    ``tb/`` and ``refmodel/`` again, about 2 s of a 4 s top-level test (docs/speed.md).  The
+    byte code goes under the build folder (``PYTHONPYCACHEPREFIX``), never into the source
+    tree.
+    """
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    os.environ["PYTHONPYCACHEPREFIX"] = str(BUILD / "pycache")
+
+
 def _use_main(runner, main: Path) -> None:
     """Build ``runner`` (cocotb's Verilator runner) with ``main`` as the simulation loop in
     place of cocotb's ``verilator.cpp``."""
@@ -234,6 +248,7 @@ def run_block(
     waves = waves_requested()
     coverage = coverage_requested()
     toolchain.apply()
+    _cache_byte_code()
     params = dict(parameters or {})
     unknown = sorted(set(coverage_scope or ()) - set(file_list()))
     if unknown:
