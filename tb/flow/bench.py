@@ -8,9 +8,9 @@ default H = 32, P = 8, 198-frame windows on Verilator; ``BENCH_SECONDS`` changes
            environment, predictor and scoreboard; timed from the end of the weight load to the
            end of the drain (``sim_ns`` of simulated time).
 ``idle``   ``IdleClockTest``: the same cocotb build (same harness, same flags, same clock
-           made in HDL), reset, then one ``Timer`` of the same ``sim_ns``: the chip gets no
-           input and Python does nothing until the timer fires.  What the simulator costs
-           with Python out of the way.
+           from the project's simulation loop ``tb/kit/verilator_main.cpp``), reset, then one
+           ``Timer`` of the same ``sim_ns``: the chip gets no input and Python does nothing
+           until the timer fires.  What the simulator costs with Python out of the way.
 ``plain``  (Verilator) ``tb/flow/plain_bench.py``: ``chip_top`` alone verilated with the
            project's flags, the clock toggled in C++, no VPI, no Python; the same samples,
            weights, threshold, block pacing and number of cycles as ``full`` (which saves its
