@@ -195,14 +195,15 @@ def sample_feature_block(codes: np.ndarray) -> None:
     codes = np.asarray(codes)
     if codes.size == 0:
         return
-    lo, hi = codes.min(axis=0), codes.max(axis=0)
-    for b, s in enumerate(_BAND_SAMPLERS):
-        for bin_lo, bin_hi in CODE_BINS.values():
-            if lo[b] <= bin_hi and hi[b] >= bin_lo and np.any(
-                    (codes[:, b] >= bin_lo) & (codes[:, b] <= bin_hi)):
-                values = [0] * BANDS
-                values[b] = bin_lo
-                s(tuple(values))
+    bins = list(CODE_BINS.values())
+    # present[k, b]: some vector of the block has band b's code in bin k (one numpy pass)
+    which = np.searchsorted([lo for lo, _ in bins], codes, side="right") - 1  # (n, BANDS)
+    present = np.zeros((len(bins), codes.shape[1]), dtype=bool)
+    present[which, np.arange(codes.shape[1])] = True
+    for k, b in zip(*np.nonzero(present), strict=True):
+        values = [0] * BANDS
+        values[b] = bins[k][0]
+        _BAND_SAMPLERS[b](tuple(values))
 
 
 def sample_detection(score: int, flag: bool, threshold: int) -> None:

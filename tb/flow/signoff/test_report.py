@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -181,3 +182,22 @@ def test_report_refuses_bad_inputs(tmp_path: Path) -> None:
     garbage.write_text("<testsuites><testcase")
     with pytest.raises(report.ReportError, match="JUnit"):
         report.read_junit(garbage)
+
+
+def test_feature_block_sampling_hits_each_present_bin_once() -> None:
+    """``sample_feature_block``: one hit per band and per code bin that some vector of the
+    block has, by the bins' own definition (brute force here), none elsewhere."""
+    rng = np.random.default_rng(5)
+    codes = rng.integers(0, funcov.CODE_MAX + 1, (32, funcov.BANDS)).astype(np.uint8)
+    codes[:, 3] = 0                     # a band stuck at one bin
+    codes[7, 4] = funcov.CODE_MAX       # the top bin once
+    codes[:, 5] = rng.choice([84, 85], 32)  # both sides of a bin edge
+    points = [funcov.cv.coverage_db[f"{funcov.ROOT_NAME}.features.band{b:02d}"]
+              for b in range(funcov.BANDS)]
+    before = [dict(p.detailed_coverage) for p in points]
+    funcov.sample_feature_block(codes)
+    for b, p in enumerate(points):
+        for name, (lo, hi) in funcov.CODE_BINS.items():
+            want = int(bool(np.any((codes[:, b] >= lo) & (codes[:, b] <= hi))))
+            got = p.detailed_coverage[name] - before[b][name]
+            assert got == want, f"band {b} bin {name}: {got} hits, expected {want}"
