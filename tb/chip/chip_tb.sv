@@ -14,7 +14,7 @@
 //          converter's sample clock); a sample still waiting for ready when the next one
 //          falls due counts in overruns_o and is still delivered.  pace_i = 0: gaps only.
 //          Burst player (weights): the same handshake on wb_valid_i / wb_done_o writes
-//          wb_words_i[16k+15:16k], k < wb_len_i, to WLOAD_DATA through reg_* and records each
+//          wb_words[16k+15:16k], k < wb_len_i, to WLOAD_DATA through reg_* and records each
 //          write's reg_err_o in wb_errs_o[k].  Python leaves reg_req_i low while it runs.
 //          sync_i = e > 0 holds the block's first sample (valid low) until a cycle in which
 //          event e happens (Events), and raises valid in that very cycle, so that the sample
@@ -97,7 +97,6 @@ module chip_tb
                                                        // links all stalled in one cycle
   // weight burst player
   input  logic                       wb_valid_i,     // a burst is offered (held until done)
-  input  logic [BurstLen*WloadDataDataW-1:0] wb_words_i,  // word k at [16k+15:16k]
   input  logic [$clog2(BurstLen+1)-1:0] wb_len_i,       // words in the burst (1..BurstLen)
   output logic                       wb_done_o,      // toggles when a burst's last write ended
   output logic [BurstLen-1:0]        wb_errs_o,      // reg_err_o of write k (valid after done)
@@ -148,13 +147,14 @@ module chip_tb
   end
 `endif
 
-  // ---------------------------------------------------------------- audio block buffers
+  // ---------------------------------------------------------------- audio and weight buffers
   // Written by the test bench through the simulator interface, never by HDL.  Not ports:
   // the model Verilator builds copies every top-level input at each evaluation (twice per
   // clock cycle), which for buffers this wide is a large share of the simulation time.
   /* verilator lint_off UNDRIVEN */
   logic [BlockLen*16-1:0]   blk_samples;  // int16 samples, sample k at [16k+15:16k]
   logic [BlockLen*GapW-1:0] blk_gaps;     // idle cycles before sample k
+  logic [BurstLen*WloadDataDataW-1:0] wb_words;  // weight burst: word k at [16k+15:16k]
   /* verilator lint_on UNDRIVEN */
 
   // ---------------------------------------------------------------- audio block player
@@ -445,7 +445,7 @@ module chip_tb
   assign top_req   = wb_busy_q ? wb_req_q : reg_req_i;
   assign top_we    = wb_busy_q ? 1'b1 : reg_we_i;
   assign top_addr  = wb_busy_q ? RegAddrW'(RegWloadDataOff) : reg_addr_i;
-  assign top_wdata = wb_busy_q ? RegDataW'(wb_words_i[WloadDataDataW * 32'(wb_idx_q) +:
+  assign top_wdata = wb_busy_q ? RegDataW'(wb_words[WloadDataDataW * 32'(wb_idx_q) +:
                                                       WloadDataDataW])
                                : reg_wdata_i;
 

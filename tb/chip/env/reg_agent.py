@@ -32,7 +32,7 @@ class RegDriver(uvm_driver):
         for lo in range(0, len(burst.words), size):
             words = np.array(burst.words[lo:lo + size], np.uint16)
             await RisingEdge(dut.clk_i)
-            dut.wb_words_i.value = pack(words, 16)
+            dut.wb_words.value = pack(words, 16)
             dut.wb_len_i.value = len(words)
             dut.wb_valid_i.value = 1
             await dut.wb_done_o.value_change
