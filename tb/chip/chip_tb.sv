@@ -29,7 +29,10 @@
 //          1 tap_valid_o is high exactly when a feature vector moves to the detector;
 //          2 FRAMES counts exactly those handshakes (zeroed by the soft reset);
 //          3 WINDOWS counts exactly the detection handshakes (zeroed by the soft reset);
-//          4 audio_ready is low while CTRL.ENABLE (as written on reg_*) is 0.
+//          4 audio_ready is low while CTRL.ENABLE (as written on reg_*) is 0;
+//          5 reg_rvalid_o is high exactly in the cycle after a register request;
+//          6 LAST_DET holds the score and flag of the last detection handshake (zeroed by
+//            the soft reset), whatever det_score_o shows while a detection waits.
 // Tap log: every feature vector handed to the detector is also written, with the number of its
 //          transfer edge, into the ring tap_ring (an internal variable, not a port): entry k
 //          (k = count mod TapRing) is tap_ring[TapEntryW*k +: TapEntryW] = {edge (64 bits:
@@ -125,7 +128,7 @@ module chip_tb
   output logic                       reg_err_o       // the access was rejected
 );
   localparam int NumEvents   = 4;
-  localparam int NumChecks   = 5;
+  localparam int NumChecks   = 7;
   localparam int NumLinks    = 10;
   localparam int SyncTimeout = 8192;   // cycles a held sample waits for its event
   localparam int BlkCntW = $clog2(BlockLen + 1);  // counts 0..BlockLen
@@ -291,6 +294,9 @@ module chip_tb
   // Shadows kept from the ports and the handshakes alone, compared every cycle.
   logic                 en_q;          // CTRL.ENABLE as last written on reg_*
   logic [31:0]          frames_q, windows_q, cyc_q, first_q;
+  logic                 req_q;         // a register request was taken at the last edge
+  logic [15:0]          last_score_q;  // the last detection handed out (LAST_DET)
+  logic                 last_flag_q;
   logic [NumChecks-1:0] bad, bad_q;
 
   always_comb begin
@@ -300,6 +306,9 @@ module chip_tb
     bad[2] = u_top.u_regs.frames_q != frames_q;
     bad[3] = u_top.u_regs.windows_q != windows_q;
     bad[4] = audio_ready && !en_q;
+    bad[5] = reg_rvalid_o != req_q;
+    bad[6] = {32'(u_top.u_regs.last_score_q), u_top.u_regs.last_flag_q}
+             != {32'(last_score_q), last_flag_q};
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -310,12 +319,23 @@ module chip_tb
       cyc_q     <= '0;
       first_q   <= '0;
       bad_q     <= '0;
+      req_q        <= 1'b0;
+      last_score_q <= '0;
+      last_flag_q  <= 1'b0;
     end else begin
       if (top_req && top_we && top_addr == RegAddrW'(RegCtrlOff)) begin
         en_q <= top_wdata[CtrlEnableLsb];
       end
       frames_q  <= u_top.clear ? '0 : frames_q + 32'(fe_fire);
       windows_q <= u_top.clear ? '0 : windows_q + 32'(det_fire);
+      req_q     <= top_req;
+      if (u_top.clear) begin
+        last_score_q <= '0;
+        last_flag_q  <= 1'b0;
+      end else if (det_fire) begin
+        last_score_q <= det_score_o;
+        last_flag_q  <= det_flag_o;
+      end
       cyc_q     <= cyc_q + 32'd1;
       if (bad_q == '0 && bad != '0) first_q <= cyc_q;
       bad_q     <= bad_q | bad;

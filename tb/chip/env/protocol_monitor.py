@@ -26,6 +26,8 @@ CHECKS = (
     "FRAMES other than the count of feature handshakes into the detector",
     "WINDOWS other than the count of detection handshakes",
     "audio_ready_o high while CTRL.ENABLE is 0",
+    "reg_rvalid_o other than in the cycle after a register request",
+    "LAST_DET other than the score and flag of the last detection handshake",
 )
 
 

@@ -4,6 +4,7 @@ included, to the coverage collector and the predictor."""
 
 from __future__ import annotations
 
+import cocotb
 import numpy as np
 from cocotb.triggers import ReadOnly, RisingEdge
 from pyuvm import ConfigDB, uvm_agent, uvm_analysis_port, uvm_driver, uvm_sequencer
@@ -25,6 +26,15 @@ class RegDriver(uvm_driver):
 
     def build_phase(self):
         self.ap = uvm_analysis_port("ap", self)
+        # what the port ignores: write data of a read, and address, write enable and data
+        # while no request is made; driven with seeded junk so that a register block that
+        # looks at them shows (its own generator: the tests' stimulus stays as it was)
+        self.junk = np.random.default_rng([cocotb.RANDOM_SEED, 0x7E6])
+
+    def _idle_junk(self, dut) -> None:
+        dut.reg_we_i.value = int(self.junk.integers(2))
+        dut.reg_addr_i.value = int(self.junk.integers(1 << len(dut.reg_addr_i)))
+        dut.reg_wdata_i.value = int(self.junk.integers(1 << len(dut.reg_wdata_i)))
 
     async def _burst(self, dut, burst: RegBurst) -> None:
         size = int(dut.BurstLen.value)
@@ -48,6 +58,7 @@ class RegDriver(uvm_driver):
     async def run_phase(self):
         dut = ConfigDB().get(None, "", "DUT")
         dut.reg_req_i.value = 0
+        self._idle_junk(dut)
         while True:
             item: RegItem | RegBurst = await self.seq_item_port.get_next_item()
             if isinstance(item, RegBurst):
@@ -58,9 +69,11 @@ class RegDriver(uvm_driver):
             dut.reg_req_i.value = 1
             dut.reg_we_i.value = int(item.write)
             dut.reg_addr_i.value = item.addr
-            dut.reg_wdata_i.value = item.data if item.write else 0
+            dut.reg_wdata_i.value = (item.data if item.write else
+                                     int(self.junk.integers(1 << len(dut.reg_wdata_i))))
             await RisingEdge(dut.clk_i)  # the request is taken at this edge
             dut.reg_req_i.value = 0
+            self._idle_junk(dut)
             await ReadOnly()
             assert read_int(dut.reg_rvalid_o, "reg_rvalid_o") == 1, \
                 f"no register response to {item}; rerun: {rerun_hint()}"
