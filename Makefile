@@ -17,8 +17,9 @@ TRAIN_STAMP  := $(VENV)/.installed-train
 # Detector training knobs (make train / eval / eval-sizes)
 HIDDEN       ?= 32
 TRAIN_SEED   ?= 0
-EPOCHS       ?= 100
+EPOCHS       ?=
 DATA_DIR     ?= data/corpus
+EPOCHS_ARG   := $(if $(EPOCHS),--epochs $(EPOCHS))  # empty: train.fit's default
 # Corpus knobs (make dataset): DATA_DIR, DATASET_SEED, DATASET_SIZE=default|tiny
 # Debian packages: Icarus; Debian's Verilator only for verilator_coverage; lcov for genhtml;
 # g++ builds Verilator models; ccache keeps Verilator rebuilds to seconds; liblz4-dev for
@@ -126,7 +127,7 @@ dataset-sysdeps:
 # Quantization-aware training on DATA_DIR (make dataset): writes
 # vectors/detector_weights_music_h$(HIDDEN).npz and its training record (.json, with the threshold)
 train: bootstrap $(TRAIN_STAMP)
-	@$(PY) -m train.fit --data $(DATA_DIR) --hidden $(HIDDEN) --seed $(TRAIN_SEED) --epochs $(EPOCHS)
+	@$(PY) -m train.fit --data $(DATA_DIR) --hidden $(HIDDEN) --seed $(TRAIN_SEED) $(EPOCHS_ARG)
 
 # Float / ONNX / fixed models on the test split: results/eval/report.md and the ROC plot
 eval: bootstrap $(TRAIN_STAMP)
@@ -137,7 +138,7 @@ eval: bootstrap $(TRAIN_STAMP)
 eval-sizes: bootstrap $(TRAIN_STAMP)
 	@mkdir -p results/eval/sizes
 	@for h in 16 64; do \
-	  $(PY) -m train.fit --data $(DATA_DIR) --hidden $$h --seed $(TRAIN_SEED) --epochs $(EPOCHS) \
+	  $(PY) -m train.fit --data $(DATA_DIR) --hidden $$h --seed $(TRAIN_SEED) $(EPOCHS_ARG) \
 	    --out results/eval/sizes/detector_weights_music_h$$h.npz || exit 1; done
 	@$(PY) -m train.evaluate --data $(DATA_DIR) --weights \
 	  results/eval/sizes/detector_weights_music_h16.npz vectors/detector_weights_music_h32.npz \

@@ -1,14 +1,21 @@
 """Quantization-aware training of the music detector (JAX + optax, CPU).
 
-    python -m train.fit [--data data/corpus] [--hidden 32] [--seed 0] [--epochs 100]
+    python -m train.fit [--data data/corpus] [--hidden 32] [--seed 0] [--epochs 40]
                         [--out vectors/detector_weights_music_h32.npz]
 
 Reads the corpus of ``make dataset`` (``train.corpus.load``: train and val splits of 198-frame
 windows of feature codes), trains the LSTM of :mod:`train.model` with binary cross-entropy
 (classes weighted to balance), Adam with a cosine learning-rate decay and gradient clipping,
-one ``lax.scan`` over the window's frames per batch, and keeps the parameters of the epoch
-with the lowest validation loss (early stop after ``--patience`` epochs without a better
-one).  The forward pass sees the chip's integer weight grid (straight-through rounding).
+one ``lax.scan`` over the window's frames per batch, in two phases:
+
+1. float arithmetic (``train.model.qat_logits``: the float golden on the chip's integer
+   weight grid, straight-through rounding) for up to ``--epochs``, keeping the epoch with the
+   lowest validation loss (early stop after ``--patience`` epochs without a better one);
+2. ``--chip-epochs`` more in the chip's own arithmetic (``train.model.chip_logits``: its
+   activation tables, rounded Q4.11 pre-activations, Q8.16 cell state, Q0.15 h) at the final
+   learning rate, from the first phase's best parameters, keeping the lowest validation loss
+   of the chip's scores (its starting point included).  The second phase is about 2.5 times
+   slower per epoch, which is why it comes last and short.
 
 Augmentation (``--gain-db G``, default 6): every training window gets a random gain in
 [-G, +G] dB, which on log-mel codes is an additive shift of ``gain * 255 / 80`` codes
@@ -63,12 +70,15 @@ class FitConfig:
 
     hidden: int = 32
     seed: int = 0
-    epochs: int = 100
+    epochs: int = 40
     batch: int = 64
     lr: float = 3e-3
     lr_final_fraction: float = 0.1  # cosine decay from lr to lr * this over the epochs
     clip_norm: float = 1.0  # global gradient-norm clip
-    patience: int = 15  # early stop after this many epochs without a lower val loss
+    patience: int = 10  # early stop after this many epochs without a lower val loss
+    # then this many epochs in the chip's arithmetic (train.model.chip_logits) at the final
+    # learning rate, keeping the epoch with the lowest validation loss of the chip's scores
+    chip_epochs: int = 4
     gain_db: float = 6.0  # augmentation: random gain in [-gain_db, +gain_db] per window
     # threshold rule: validation FPR at most this (SPEC: at most 5 % of speech and
     # everyday-sound windows flagged)
@@ -78,6 +88,8 @@ class FitConfig:
         for name in ("hidden", "epochs", "batch", "patience"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}={getattr(self, name)} must be >= 1")
+        if self.chip_epochs < 0:
+            raise ValueError(f"chip_epochs={self.chip_epochs} must be >= 0")
         if not self.lr > 0:
             raise ValueError(f"lr={self.lr} must be > 0")
         if not 0 <= self.gain_db <= 40:
@@ -169,26 +181,37 @@ def fit(data: Path, fc: FitConfig, *, log: Any = print) -> tuple[DetectorWeights
                        np.float32)
     batch = min(fc.batch, len(y_tr))
     rng = np.random.default_rng(fc.seed)
-    n_steps = fc.epochs * -(-len(y_tr) // batch)
-    sched = optax.cosine_decay_schedule(fc.lr, n_steps, alpha=fc.lr_final_fraction)
-    opt = optax.chain(optax.clip_by_global_norm(fc.clip_norm), optax.adam(sched))
+    steps_per_epoch = -(-len(y_tr) // batch)
+    sched = optax.cosine_decay_schedule(fc.lr, fc.epochs * steps_per_epoch,
+                                        alpha=fc.lr_final_fraction)
+    lr_end = fc.lr * fc.lr_final_fraction
 
-    def loss_fn(p, codes, y, w):
-        lg = model.qat_logits(p, model.codes_to_x(codes, cfg), cfg)
-        return jnp.sum(w * optax.sigmoid_binary_cross_entropy(lg, y)) / jnp.sum(w)
+    def optimizer(lr):
+        return optax.chain(optax.clip_by_global_norm(fc.clip_norm),
+                           optax.adam(lr))
 
-    @jax.jit
-    def train_step(p, state, codes, y, w):
-        loss, grads = jax.value_and_grad(loss_fn)(p, codes, y, w)
-        updates, state = opt.update(grads, state, p)
-        p = model.clip_to_range(optax.apply_updates(p, updates), cfg)
-        return p, state, loss
+    phases = {"float": (model.qat_logits, optimizer(sched)),
+              "chip": (model.chip_logits, optimizer(lr_end))}
 
-    @jax.jit
-    def val_logits(p, codes):
-        return model.qat_logits(p, model.codes_to_x(codes, cfg), cfg)
+    def make_step(logits_fn, opt):
+        def loss_fn(p, codes, y, w):
+            lg = logits_fn(p, model.codes_to_x(codes, cfg), cfg)
+            return jnp.sum(w * optax.sigmoid_binary_cross_entropy(lg, y)) / jnp.sum(w)
 
-    def predict(p, codes):
+        @jax.jit
+        def train_step(p, state, codes, y, w):
+            loss, grads = jax.value_and_grad(loss_fn)(p, codes, y, w)
+            updates, state = opt.update(grads, state, p)
+            p = model.clip_to_range(optax.apply_updates(p, updates), cfg)
+            return p, state, loss
+
+        @jax.jit
+        def val_logits(p, codes):
+            return logits_fn(p, model.codes_to_x(codes, cfg), cfg)
+
+        return train_step, val_logits
+
+    def predict(val_logits, p, codes):
         out = []
         for k in range(0, len(codes), 256):
             chunk = codes[k:k + 256]
@@ -200,39 +223,55 @@ def fit(data: Path, fc: FitConfig, *, log: Any = print) -> tuple[DetectorWeights
     def bce(lg, y):
         return float(np.mean(np.logaddexp(0, lg) - y * lg))
 
-    params = model.init_params(jax.random.PRNGKey(fc.seed), cfg)
-    state = opt.init(params)
     y_va = va.label.astype(np.float64)
-    best = (np.inf, 0, params)
     history = []
     log(f"train.fit: H={fc.hidden}, {len(y_tr)} train windows ({int(n_pos)} music), "
-        f"{len(y_va)} val windows, data {sha[:12]}, seed {fc.seed}, up to {fc.epochs} epochs")
-    for epoch in range(1, fc.epochs + 1):
-        t0 = time.monotonic()
-        losses = []
-        for idx in _batches(len(y_tr), batch, rng):
-            codes = tr.codes[idx]
-            if fc.gain_db > 0:
-                codes = gain_shift(codes, rng.uniform(-fc.gain_db, fc.gain_db, len(idx)))
-            y = y_tr[idx]
-            params, state, loss = train_step(params, state, codes, y, class_w[y.astype(int)])
-            losses.append(float(loss))
-        lg = predict(params, va.codes)
-        val_loss = bce(lg, y_va)
-        val_acc = float(np.mean((lg >= 0) == (y_va > 0.5)))
-        history.append({"epoch": epoch, "train_loss": float(np.mean(losses)),
-                        "val_loss": val_loss, "val_accuracy": val_acc,
-                        "seconds": time.monotonic() - t0})
-        mark = ""
-        if val_loss < best[0]:
-            best = (val_loss, epoch, params)
-            mark = "  *best"
-        log(f"epoch {epoch:3d}/{fc.epochs}  loss {np.mean(losses):.4f}  val loss {val_loss:.4f}"
-            f"  val acc {100 * val_acc:6.2f} %  ({time.monotonic() - t0:.1f} s){mark}")
-        if epoch - best[1] >= fc.patience:
-            log(f"early stop: no lower val loss for {fc.patience} epochs")
-            break
-    _, best_epoch, params = best
+        f"{len(y_va)} val windows, data {sha[:12]}, seed {fc.seed}, up to {fc.epochs} epochs "
+        f"(float arithmetic) + {fc.chip_epochs} (chip arithmetic)")
+
+    def run_phase(arith, params, n_epochs, patience):
+        """Epochs of one arithmetic; returns the parameters of its lowest validation loss.
+        The chip phase starts by scoring its starting point (epoch 0)."""
+        logits_fn, opt = phases[arith]
+        train_step, val_logits = make_step(logits_fn, opt)
+        state = opt.init(params)
+        best = (np.inf, 0, params)
+        for epoch in range(0 if arith == "chip" else 1, n_epochs + 1):
+            t0 = time.monotonic()
+            losses = []
+            for idx in _batches(len(y_tr), batch, rng) if epoch else []:
+                codes = tr.codes[idx]
+                if fc.gain_db > 0:
+                    codes = gain_shift(codes, rng.uniform(-fc.gain_db, fc.gain_db, len(idx)))
+                y = y_tr[idx]
+                params, state, loss = train_step(params, state, codes, y,
+                                                 class_w[y.astype(int)])
+                losses.append(float(loss))
+            lg = predict(val_logits, params, va.codes)
+            val_loss = bce(lg, y_va)
+            val_acc = float(np.mean((lg >= 0) == (y_va > 0.5)))
+            train_loss = float(np.mean(losses)) if losses else None
+            history.append({"epoch": epoch, "arithmetic": arith, "train_loss": train_loss,
+                            "val_loss": val_loss, "val_accuracy": val_acc,
+                            "seconds": time.monotonic() - t0})
+            mark = ""
+            if val_loss < best[0]:
+                best = (val_loss, epoch, params)
+                mark = "  *best"
+            shown = "      -" if train_loss is None else f"{train_loss:.4f}"
+            log(f"{arith:5s} epoch {epoch:3d}/{n_epochs}  loss {shown}  val loss {val_loss:.4f}"
+                f"  val acc {100 * val_acc:6.2f} %  ({time.monotonic() - t0:.1f} s){mark}")
+            if epoch - best[1] >= patience:
+                log(f"early stop: no lower val loss for {patience} epochs")
+                break
+        return best
+
+    params = model.init_params(jax.random.PRNGKey(fc.seed), cfg)
+    _, best_epoch, params = run_phase("float", params, fc.epochs, fc.patience)
+    float_epochs = sum(h["arithmetic"] == "float" for h in history)
+    best_chip_epoch = 0
+    if fc.chip_epochs:
+        _, best_chip_epoch, params = run_phase("chip", params, fc.chip_epochs, fc.chip_epochs)
 
     fit_report = model.saturation(params, cfg)
     weights = model.to_weights(params, cfg)
@@ -243,8 +282,10 @@ def fit(data: Path, fc: FitConfig, *, log: Any = print) -> tuple[DetectorWeights
     thr = thr_int / cfg.sig_one
     s_fixed = run.score_int / cfg.sig_one
     wall = time.monotonic() - t_start
+    epochs_run = sum(h["train_loss"] is not None for h in history)
     note = (f"trained by python -m train.fit on corpus sha256 {sha}, seed {fc.seed}, "
-            f"{len(history)} epochs (best {best_epoch}), H={fc.hidden}; threshold {thr:.6f} "
+            f"{float_epochs} epochs (best {best_epoch}) + {epochs_run - float_epochs} in the "
+            f"chip's arithmetic (best {best_chip_epoch}), H={fc.hidden}; threshold {thr:.6f} "
             f"({thr_int}/{cfg.sig_one})")
     weights = model.to_weights(params, cfg, note=note)
     record = {
@@ -253,8 +294,9 @@ def fit(data: Path, fc: FitConfig, *, log: Any = print) -> tuple[DetectorWeights
                  "val_windows": int(len(y_va))} | manifest_build(data),
         "seed": fc.seed,
         "hyperparameters": asdict(fc),
-        "epochs_run": len(history),
+        "epochs_run": epochs_run,
         "best_epoch": best_epoch,
+        "best_chip_epoch": best_chip_epoch,
         "history": history,
         "wall_s": wall,
         "weight_grid_fit": fit_report,
@@ -272,7 +314,8 @@ def fit(data: Path, fc: FitConfig, *, log: Any = print) -> tuple[DetectorWeights
                      "optax": optax.__version__, "numpy": np.__version__},
     }
     op = record["val"]["fixed"]
-    log(f"best epoch {best_epoch}; threshold {thr:.4f} on val (fixed model): accuracy "
+    log(f"best epoch {best_epoch}, chip epoch {best_chip_epoch}; threshold {thr:.4f} on val "
+        f"(fixed model): accuracy "
         f"{100 * op['accuracy']:.2f} %, TPR {100 * op['tpr']:.2f} %, FPR {100 * op['fpr']:.2f} %"
         f"; max |fixed - float| {record['val']['max_abs_fixed_minus_float']:.4f}; "
         f"{wall:.0f} s")
@@ -291,14 +334,15 @@ def main(argv: list[str] | None = None) -> int:
                         "training record goes beside it as .json")
     d = FitConfig()
     for name, typ in (("hidden", int), ("seed", int), ("epochs", int), ("batch", int),
-                      ("lr", float), ("patience", int), ("gain_db", float), ("max_fpr", float)):
+                      ("lr", float), ("patience", int), ("chip_epochs", int),
+                      ("gain_db", float), ("max_fpr", float)):
         p.add_argument(f"--{name.replace('_', '-')}", type=typ, default=getattr(d, name),
                        help=f"default {getattr(d, name)}")
     args = p.parse_args(argv)
     try:
         fc = FitConfig(**{k: getattr(args, k) for k in ("hidden", "seed", "epochs", "batch",
-                                                         "lr", "patience", "gain_db",
-                                                         "max_fpr")})
+                                                         "lr", "patience", "chip_epochs",
+                                                         "gain_db", "max_fpr")})
         DetectorConfig(hidden=fc.hidden)
         out = args.out if args.out is not None else default_out(fc.hidden)
         if out.suffix != ".npz" or not out.parent.is_dir():

@@ -18,8 +18,14 @@ the shadows inside the representable range (:func:`clip_to_range`).  :func:`to_w
 rounds the shadows exactly as the forward pass does, so the exported
 :class:`~refmodel.lstm.weights.DetectorWeights` are the network that was evaluated.
 
-The remaining differences to the chip (piecewise-linear sigmoid/tanh tables, 16-bit h, Q8.16
-cell state) are the fixed-vs-float error that ``python -m train.evaluate`` measures.
+:func:`chip_logits` also follows the chip's arithmetic inside the recurrence (the bit-accurate
+model ``refmodel.lstm``): every pre-activation rounded and saturated to its Q4.11 word, sigmoid
+and tanh from the activation unit's table with its linear interpolation
+(``refmodel.lstm.act.act_positive``), the cell state rounded to Q8.16, its tanh input to Q4.11,
+h to Q0.15 and the head logit to Q4.11, each with a straight-through gradient (the forward
+value is the chip's, the gradient that of the exact function).  In float32 it reproduces the
+bit-accurate scores up to an occasional last-bit difference of a product (the chip's sums are
+exact integers); :func:`logits` is the float golden's arithmetic (``scores_float``).
 
 Parameters are a dict of float32 arrays with the names of the weight file: ``w_ih`` (4H, 32),
 ``w_hh`` (4H, H), ``b`` (4H,), ``w_out`` (H,), ``b_out`` ().
@@ -138,8 +144,78 @@ def logits(params: Params, x: jax.Array) -> jax.Array:
 
 
 def qat_logits(params: Params, x: jax.Array, cfg: DetectorConfig) -> jax.Array:
-    """Logits of the network the chip would run: :func:`logits` on :func:`quantize` d params."""
+    """Logits of the float golden on the chip's weights: :func:`logits` on :func:`quantize` d
+    params."""
     return logits(quantize(params, cfg), x)
+
+
+def _ste(exact: jax.Array, chip: jax.Array) -> jax.Array:
+    """``chip`` in the forward pass, the gradient of ``exact`` in the backward pass."""
+    return exact + jax.lax.stop_gradient(chip - exact)
+
+
+def _round_sat(v: jax.Array, frac: int, bits: int) -> jax.Array:
+    """``refmodel.fixed.round_sat`` on a real value: round half up to the grid 2**-frac, then
+    saturate to a signed ``bits``-bit word; straight-through inside the range."""
+    scale = float(2 ** frac)
+    lo, hi = -(1 << (bits - 1)) / scale, ((1 << (bits - 1)) - 1) / scale
+    v = jnp.clip(v, lo, hi)
+    return _ste(v, jnp.floor(v * scale + 0.5) / scale)
+
+
+def _sigmoid_code(u: jax.Array, dense: jax.Array, cfg: DetectorConfig) -> jax.Array:
+    """``refmodel.lstm.act.act_lookup`` in float32: the sigmoid code (UQ0.act_out_bits, as a
+    float holding an integer) of integer-valued arguments ``u`` (act_frac fraction bits).
+
+    ``dense`` is the unit's output for every magnitude 0..act_sat (``act_positive``, the table
+    with its interpolation, evaluated once by the bit-accurate model), so this is one gather."""
+    a = jnp.minimum(jnp.abs(u), cfg.act_sat).astype(jnp.int32)
+    s_pos = dense[a]
+    return jnp.where(u < 0, cfg.sig_one - s_pos, s_pos)
+
+
+def chip_logits(params: Params, x: jax.Array, cfg: DetectorConfig) -> jax.Array:
+    """Window logits as the chip computes them (see the module docstring), on :func:`quantize`
+    d parameters.
+
+    Args:
+        params: shadow parameters (rounded to the weight grid here).
+        x: float32 (B, T, inputs) inputs ``(q - 128) / 128``.
+        cfg: the detector configuration (every word format and the activation table).
+
+    Returns:
+        float32 (B,) head logits on the Q4.11 grid (the chip's ``z`` of the head).
+    """
+    from refmodel.lstm.act import act_positive
+
+    p = quantize(params, cfg)
+    hid = cfg.hidden
+    table = jnp.asarray(act_positive(np.arange(cfg.act_sat + 1), cfg), jnp.float32)
+    a_one = float(1 << cfg.act_frac)
+
+    def sig(z: jax.Array) -> jax.Array:
+        return _ste(jax.nn.sigmoid(z), _sigmoid_code(z * a_one, table, cfg) / cfg.sig_one)
+
+    def tanh(z: jax.Array) -> jax.Array:
+        code = _sigmoid_code(2.0 * z * a_one, table, cfg) - (cfg.sig_one >> 1)
+        return _ste(jnp.tanh(z), code / float(1 << cfg.tanh_frac))
+
+    pre = jnp.einsum("btj,kj->tbk", x, p["w_ih"]) + p["b"]  # (T, B, 4H), exact in float32
+    w_hh_t = p["w_hh"].T
+
+    def step(carry: tuple[jax.Array, jax.Array], pre_t: jax.Array):
+        h, c = carry
+        z = _round_sat(pre_t + h @ w_hh_t, cfg.act_frac, cfg.z_bits)
+        i, f, o = sig(z[:, :hid]), sig(z[:, hid:2 * hid]), sig(z[:, 3 * hid:])
+        g = tanh(z[:, 2 * hid:3 * hid])
+        c = _round_sat(f * c + i * g, cfg.c_frac, cfg.c_bits)
+        t = tanh(_round_sat(c, cfg.act_frac, cfg.z_bits))
+        h = _round_sat(o * t, cfg.vec_frac, cfg.h_bits)
+        return (h, c), None
+
+    zeros = jnp.zeros((x.shape[0], hid), x.dtype)
+    (h, _), _ = jax.lax.scan(step, (zeros, zeros), pre)
+    return _round_sat(h @ p["w_out"] + p["b_out"], cfg.act_frac, cfg.z_bits)
 
 
 def to_weights(params: Params, cfg: DetectorConfig, note: str = "") -> DetectorWeights:

@@ -17,7 +17,8 @@ from refmodel.lstm.weights import DetectorWeights  # noqa: E402
 from train import corpus, evaluate, fit  # noqa: E402
 
 HIDDEN = 8
-ARGS = ["--hidden", str(HIDDEN), "--epochs", "2", "--batch", "16", "--seed", "5"]
+ARGS = ["--hidden", str(HIDDEN), "--epochs", "2", "--chip-epochs", "1", "--batch", "16",
+        "--seed", "5"]
 
 
 def test_pipeline_on_a_tiny_corpus(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -31,7 +32,10 @@ def test_pipeline_on_a_tiny_corpus(tmp_path: Path, capsys: pytest.CaptureFixture
     rec = json.loads(trained.with_suffix(".json").read_text())
     sha = json.loads((data / "manifest.json").read_text())["content_sha256"]
     assert rec["data"]["sha256"] == sha and sha in w.note
-    assert rec["seed"] == 5 and rec["epochs_run"] == 2 and len(rec["history"]) == 2
+    assert rec["seed"] == 5 and rec["epochs_run"] == 3
+    # two epochs in float arithmetic, then the chip's: its starting point scored, one epoch
+    assert [(h["arithmetic"], h["epoch"]) for h in rec["history"]] == [
+        ("float", 1), ("float", 2), ("chip", 0), ("chip", 1)]
     assert rec["hyperparameters"]["hidden"] == HIDDEN == w.hidden
     # the recorded threshold reproduces its recorded validation operating point
     val = corpus.load(data, "val")
@@ -68,6 +72,8 @@ def test_bad_inputs_give_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "none: no manifest.json" in err and err.count("\n") == 1
     assert fit.main(["--data", str(tmp_path), "--hidden", "0"]) == 1
     assert "hidden=0" in capsys.readouterr().err
+    assert fit.main(["--data", str(tmp_path), "--chip-epochs", "-1"]) == 1
+    assert "chip_epochs=-1" in capsys.readouterr().err
     assert fit.main(["--data", str(tmp_path), "--out", str(tmp_path / "w.txt")]) == 1
     assert "w.txt: must be a .npz file" in capsys.readouterr().err
     DetectorWeights.random(0, hidden=16).save(tmp_path / "w.npz")

@@ -9,7 +9,7 @@ jax = pytest.importorskip("jax")
 import jax.numpy as jnp  # noqa: E402
 
 from refmodel.lstm.config import DetectorConfig  # noqa: E402
-from refmodel.lstm.detector import scores_float  # noqa: E402
+from refmodel.lstm.detector import run_fixed, scores_float  # noqa: E402
 from refmodel.lstm.weights import DetectorWeights  # noqa: E402
 from refmodel.mel.config import DEFAULT as FRONTEND  # noqa: E402
 from train import model  # noqa: E402
@@ -71,3 +71,36 @@ def test_gain_shift_moves_codes_by_the_frontend_scale() -> None:
     np.testing.assert_array_equal(up, [[[0, 1 + step, 100 + step, 255, 255]]])
     down = gain_shift(codes, np.array([-2.0]))
     np.testing.assert_array_equal(down, [[[0, 0, 100 - step, 254 - step, 255 - step]]])
+
+
+@pytest.mark.parametrize("hidden", [8, 32])
+def test_chip_forward_follows_the_bit_accurate_model(hidden: int) -> None:
+    """chip_logits is the chip's arithmetic in float32: the same head logits as run_fixed
+    but for an occasional last-bit difference of a product (the chip's sums are exact), and
+    much closer to the chip than the float golden is."""
+    w = DetectorWeights.random(seed=hidden, hidden=hidden)
+    cfg, window = w.config, 60
+    codes = _codes(np.random.default_rng(2), 16, window)
+    run = run_fixed(codes, w, window)
+    x = model.codes_to_x(codes.reshape(16, window, 32), cfg)
+    ours = np.asarray(model.chip_logits(model.from_weights(w), x, cfg), np.float64)
+    chip = run.logit / 2.0**cfg.act_frac
+    assert chip.std() > 0.5  # logits spread out
+    np.testing.assert_array_equal(ours * 2**cfg.act_frac, np.rint(ours * 2**cfg.act_frac))
+    assert np.mean(ours == chip) >= 0.8
+    np.testing.assert_allclose(ours, chip, atol=4 / 2**cfg.act_frac)
+    golden = np.asarray(model.logits(model.from_weights(w), x), np.float64)
+    assert np.max(np.abs(golden - chip)) > 4 * np.max(np.abs(ours - chip))
+
+
+def test_chip_forward_has_straight_through_gradients() -> None:
+    cfg = DetectorConfig(hidden=8, window=20)
+    params = model.init_params(jax.random.PRNGKey(1), cfg)
+    x = model.codes_to_x(_codes(np.random.default_rng(3), 4, 20).reshape(4, 20, 32), cfg)
+    grads = jax.grad(lambda p: jnp.sum(model.chip_logits(p, x, cfg)))(params)
+    exact = jax.grad(lambda p: jnp.sum(model.qat_logits(p, x, cfg)))(params)
+    for name, g in grads.items():
+        g = np.asarray(g)
+        assert np.all(np.isfinite(g)) and np.any(g != 0), name
+        # the gradient of the exact functions at the chip's values: close to the float one's
+        np.testing.assert_allclose(g, np.asarray(exact[name]), atol=0.05 * np.abs(g).max())
