@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from cocotb.triggers import RisingEdge
+from cocotb.triggers import First, RisingEdge, Timer
+from cocotb.utils import get_sim_time
 from pyuvm import ConfigDB, uvm_agent, uvm_analysis_port, uvm_driver, uvm_sequencer
 
 from refmodel.link import pack
 from tb.chip.env.sequences import AudioClip
 from tb.kit.stream import GapModel, read_int
+from tb.kit.testkit import rerun_hint
 
 
 class BlockPlayer:
@@ -32,6 +34,10 @@ class BlockPlayer:
 
     # the harness's events (chip_tb.sv, Events), by sync_i value
     EVENTS = {"frame_release": 1, "window_end": 2, "soft_reset": 3, "reg_write": 4}
+    # A block whose samples stop moving for this many clock cycles fails the test: the chip
+    # hangs.  Far above any stall a test makes on purpose (ChainStallTest holds the
+    # detection output for about 10^5 cycles; a 40-cycle pace is 4 * 10^4 cycles per block).
+    STALL_CYCLES = 1_000_000
 
     def __init__(self, dut, *, gaps: GapModel | None = None, pace: int = 0,
                  name: str = "audio"):
@@ -91,7 +97,7 @@ class BlockPlayer:
             # overruns_o cannot change at the edge that ends a block (a sample moves there),
             # so reading it right after the done toggle is safe on both simulators
             before = read_int(dut.overruns_o, f"{self.name} overruns_o")
-            await dut.blk_done_o.value_change
+            await self._block_done()
             # the player is idle now: offer the next block, or nothing, before the next edge
             dut.blk_valid_i.value = 0
             self.overruns += read_int(dut.overruns_o, f"{self.name} overruns_o") - before
@@ -100,6 +106,24 @@ class BlockPlayer:
             self._publish(len(block))
             self.before += len(block)
             self.block, self.published = np.zeros(0, np.int16), 0
+
+
+    async def _block_done(self) -> None:
+        """Wait for the block's done toggle; fail if no sample moves for STALL_CYCLES."""
+        dut = self.dut
+        taken = read_int(dut.taken_o, f"{self.name} taken_o")
+        while True:
+            period_ns = 2 * read_int(dut.clk_half_ns_i, "clk_half_ns_i")
+            watchdog = Timer(self.STALL_CYCLES * period_ns, unit="ns")
+            if await First(dut.blk_done_o.value_change, watchdog) is not watchdog:
+                return
+            now = read_int(dut.taken_o, f"{self.name} taken_o")
+            if now == taken:
+                raise AssertionError(
+                    f"{self.name}: the chip took no audio sample for {self.STALL_CYCLES} "
+                    f"cycles ({now} taken since reset, a block of {len(self.block)} on offer "
+                    f"at {get_sim_time('ns')} ns): it hangs; rerun: {rerun_hint()}")
+            taken = now
 
 
 class AudioDriver(uvm_driver):
