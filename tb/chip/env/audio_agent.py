@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import cocotb
 import numpy as np
-from cocotb.triggers import First, RisingEdge, Timer
+from cocotb.triggers import RisingEdge, Timer
 from cocotb.utils import get_sim_time
 from pyuvm import ConfigDB, uvm_agent, uvm_analysis_port, uvm_driver, uvm_sequencer
 
@@ -42,6 +43,7 @@ class BlockPlayer:
     def __init__(self, dut, *, gaps: GapModel | None = None, pace: int = 0,
                  name: str = "audio"):
         self.dut, self.gaps, self.pace, self.name = dut, gaps or GapModel(None), pace, name
+        self._watch = None  # the stall watchdog task, started with the first block
         self.block_len = int(dut.BlockLen.value)
         self.gap_bits = int(dut.GapW.value)
         self.sent = 0
@@ -97,7 +99,9 @@ class BlockPlayer:
             # overruns_o cannot change at the edge that ends a block (a sample moves there),
             # so reading it right after the done toggle is safe on both simulators
             before = read_int(dut.overruns_o, f"{self.name} overruns_o")
-            await self._block_done()
+            if self._watch is None:
+                self._watch = cocotb.start_soon(self._watchdog())
+            await dut.blk_done_o.value_change
             # the player is idle now: offer the next block, or nothing, before the next edge
             dut.blk_valid_i.value = 0
             self.overruns += read_int(dut.overruns_o, f"{self.name} overruns_o") - before
@@ -108,22 +112,25 @@ class BlockPlayer:
             self.block, self.published = np.zeros(0, np.int16), 0
 
 
-    async def _block_done(self) -> None:
-        """Wait for the block's done toggle; fail if no sample moves for STALL_CYCLES."""
+    async def _watchdog(self) -> None:
+        """Fail the test when one block stays on offer for a whole STALL_CYCLES interval
+        while the chip takes none of its samples (one background task per player: no cost
+        per block)."""
         dut = self.dut
-        taken = read_int(dut.taken_o, f"{self.name} taken_o")
+        last = None  # (block number, samples taken) at the previous look, if a block was on
         while True:
-            period_ns = 2 * read_int(dut.clk_half_ns_i, "clk_half_ns_i")
-            watchdog = Timer(self.STALL_CYCLES * period_ns, unit="ns")
-            if await First(dut.blk_done_o.value_change, watchdog) is not watchdog:
-                return
-            now = read_int(dut.taken_o, f"{self.name} taken_o")
-            if now == taken:
+            period_ns = max(2 * read_int(dut.clk_half_ns_i, "clk_half_ns_i"), 2)  # 0: stopped
+            await Timer(self.STALL_CYCLES * period_ns, unit="ns")
+            if not len(self.block):
+                last = None
+                continue
+            now = (self.blocks, read_int(dut.taken_o, f"{self.name} taken_o"))
+            if now == last:
                 raise AssertionError(
                     f"{self.name}: the chip took no audio sample for {self.STALL_CYCLES} "
-                    f"cycles ({now} taken since reset, a block of {len(self.block)} on offer "
-                    f"at {get_sim_time('ns')} ns): it hangs; rerun: {rerun_hint()}")
-            taken = now
+                    f"cycles ({now[1]} taken since reset, a block of {len(self.block)} on "
+                    f"offer at {get_sim_time('ns')} ns): it hangs; rerun: {rerun_hint()}")
+            last = now
 
 
 class AudioDriver(uvm_driver):
