@@ -226,8 +226,7 @@ def run_block(
     rerun builds everything public so that the debug probes (``tb/debug/stage_probe.py``) can
     watch the design's internal streams.
     ``verilator_args``: Verilator build options of this DUT, added after the shared
-    ``VERILATOR_ARGS`` (e.g. ``--timing`` for a harness that makes its own clock).  Ignored on
-    Icarus.
+    ``VERILATOR_ARGS``.  Ignored on Icarus.
     ``cxx_clock``: ``(clock input, half-period input)`` of a top level that takes its clock
     from the simulation loop on Verilator: the build defines ``MELSTM_CXX_CLOCK`` for the HDL
     and runs ``tb/kit/verilator_main.cpp`` instead of cocotb's loop, which toggles the clock

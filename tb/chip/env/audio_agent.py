@@ -111,7 +111,6 @@ class BlockPlayer:
             self.before += len(block)
             self.block, self.published = np.zeros(0, np.int16), 0
 
-
     async def _watchdog(self) -> None:
         """Fail the test when one block stays on offer for a whole STALL_CYCLES interval
         while the chip takes none of its samples (one background task per player: no cost
