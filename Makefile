@@ -238,7 +238,7 @@ lint-rtl: bootstrap
 	done; \
 	for clock in +define+MELSTM_CXX_CLOCK ""; do \
 	  $(PY) -m tb.kit.toolchain verilator --lint-only -Wall --quiet rtl/lint.vlt $$files \
-	    $$clock tb/chip/chip_tb.sv --top-module chip_tb || exit 1; \
+	    $$clock -Itb/kit tb/chip/chip_tb.sv --top-module chip_tb || exit 1; \
 	done; \
 	echo "lint-rtl: clean (rtl/ and the test-bench harness tb/chip/chip_tb.sv, both clocks)"
 

@@ -56,8 +56,8 @@
 //          (first rising edge one half period later); later writes to clk_half_ns_i change the
 //          period from the next edge on.  Under Verilator the build defines MELSTM_CXX_CLOCK:
 //          clk_i is then an input that the simulation loop (tb/kit/verilator_main.cpp) toggles
-//          by these rules, and the model needs no --timing; elsewhere the delay loop below
-//          makes it (docs/speed.md).
+//          by these rules, and the model needs no --timing; elsewhere the delay loop of
+//          tb/kit/delay_clock.svh makes it (docs/speed.md).
 module chip_tb
   import chip_reg_pkg::*;
 #(
@@ -136,19 +136,7 @@ module chip_tb
   localparam int WbIdxW  = $clog2(BurstLen);      // indexes 0..BurstLen-1
 
   // ---------------------------------------------------------------- clock
-`ifndef MELSTM_CXX_CLOCK
-  logic clk_i;
-
-  initial begin : p_clock
-    clk_i = 1'b0;
-    forever begin
-      wait (clk_half_ns_i != 16'd0);
-      /* verilator lint_off ZERODLY */
-      #(clk_half_ns_i) clk_i = !clk_i;  // the half period is never 0 here
-      /* verilator lint_on ZERODLY */
-    end
-  end
-`endif
+`include "delay_clock.svh"
 
   // ---------------------------------------------------------------- audio and weight buffers
   // Written by the test bench through the simulator interface, never by HDL.  Not ports:

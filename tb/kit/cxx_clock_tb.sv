@@ -1,8 +1,9 @@
-// Purpose: the smallest top level with the chip harness's clock rules (tb/chip/chip_tb.sv,
-//          Clock), for tb/kit/test_cxx_clock.py: under Verilator (MELSTM_CXX_CLOCK) the
-//          simulation loop tb/kit/verilator_main.cpp toggles clk_i, elsewhere the delay loop
-//          below does.  It counts clock edges and records the time of the last one in HDL, so
-//          the test can check stretches where Python sleeps on a timer (the loop's fast path).
+// Purpose: the smallest top level with the chip harness's clock (tb/chip/chip_tb.sv, Clock),
+//          for tb/kit/test_cxx_clock.py: under Verilator (MELSTM_CXX_CLOCK) the simulation
+//          loop tb/kit/verilator_main.cpp toggles clk_i, elsewhere the delay loop of
+//          tb/kit/delay_clock.svh, the file the chip harness includes, does.  It counts clock
+//          edges and records the time of the last one in HDL, so the test can check stretches
+//          where Python sleeps on a timer (the loop's fast path).
 module cxx_clock_tb (
 `ifdef MELSTM_CXX_CLOCK
   input  logic        clk_i,          // toggled by the simulation loop
@@ -16,17 +17,7 @@ module cxx_clock_tb (
   output logic [31:0] falls_o,        // falling edges of clk_i since time 0
   output logic [63:0] last_edge_o     // $time of the last edge of clk_i (ns)
 );
-`ifndef MELSTM_CXX_CLOCK
-  logic clk_i;
-
-  initial begin : p_clock
-    clk_i = 1'b0;
-    forever begin
-      wait (clk_half_ns_i != 16'd0);
-      #(clk_half_ns_i) clk_i = !clk_i;
-    end
-  end
-`endif
+`include "delay_clock.svh"
 
   initial begin
     rises_o     = '0;

@@ -60,6 +60,9 @@ COVERAGE_OFF_RTL = ("prim/prim_stream_check.sv",)
 # The simulation loop of Verilator builds that take their clock from C++ (run_block's
 # cxx_clock): it replaces cocotb's share/lib/verilator/verilator.cpp in the build command.
 CXX_CLOCK_MAIN = ROOT / "tb" / "kit" / "verilator_main.cpp"
+# ... and the same clock made by a delay loop on the other simulators: the file such a top level
+# includes (`include "delay_clock.svh"; its folder goes on the include path).
+CXX_CLOCK_DELAY_LOOP = ROOT / "tb" / "kit" / "delay_clock.svh"
 
 
 # cocotb 2.1's Verilator runner puts --public-flat-rw (every signal public and writable) into
@@ -152,7 +155,9 @@ def _build_once(runner, *, build_dir: Path, key: str, **build_kwargs) -> None:
         if stamp.is_file() and stamp.read_text() == stamp_text:
             return
         stamp.unlink(missing_ok=True)
-        runner.build(build_dir=build_dir, **build_kwargs)
+        # always: cocotb's runners skip a build whose output is newer than every source, which
+        # misses what only the stamp sees (included files, build arguments)
+        runner.build(build_dir=build_dir, always=True, **build_kwargs)
         stamp.write_text(stamp_text)
 
 
@@ -231,8 +236,9 @@ def run_block(
     from the simulation loop on Verilator: the build defines ``MELSTM_CXX_CLOCK`` for the HDL
     and runs ``tb/kit/verilator_main.cpp`` instead of cocotb's loop, which toggles the clock
     input every half period (in ns, read from the half-period input; 0 stops it) without
-    ``--timing`` and without a VPI call per edge.  Ignored on Icarus, where the top level
-    makes its own clock.
+    ``--timing`` and without a VPI call per edge.  On Icarus the top level makes the clock
+    with the delay loop it includes from ``tb/kit/delay_clock.svh`` (both builds put that
+    file on the include path and in the build stamp).
     ``coverage_scope``: with ``COV=1``, the RTL files (names in ``rtl/files.f``) this build
     instruments; the others are built with coverage off.  ``None``: every RTL file but
     ``COVERAGE_OFF_RTL``.  Sign-off merges coverage per module over every run, so a module
@@ -315,16 +321,21 @@ def run_block(
     print(f"[runner] {toplevel} on {sim}, seed {seed}, parameters {params}, "
           f"build {build_dir}, run {test_dir}")
     runner = get_runner(sim)
-    if cxx_clock is not None and sim == "verilator":
-        _use_main(runner, CXX_CLOCK_MAIN)
-        # in the build stamp: an edit of the loop rebuilds
-        key += f" main={hashlib.sha1(CXX_CLOCK_MAIN.read_bytes()).hexdigest()}"
+    includes: list[Path] = []
+    if cxx_clock is not None:
+        includes.append(CXX_CLOCK_DELAY_LOOP.parent)
+        # in the build stamp: an edit of the loop or of the included clock rebuilds
+        key += f" clock={hashlib.sha1(CXX_CLOCK_DELAY_LOOP.read_bytes()).hexdigest()}"
+        if sim == "verilator":
+            _use_main(runner, CXX_CLOCK_MAIN)
+            key += f" main={hashlib.sha1(CXX_CLOCK_MAIN.read_bytes()).hexdigest()}"
     _build_once(
         runner,
         build_dir=build_dir,
         key=f"{key} {build_args} {toolchain.MAKE_VARS}\n",
         sources=rtl_sources(file_list()) + extra + ([vlt] if vlt else []),
         hdl_toplevel=toplevel,
+        includes=includes,
         parameters=params,
         build_args=build_args,
         waves=waves,

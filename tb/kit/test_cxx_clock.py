@@ -1,7 +1,8 @@
 """The harness clock's rules, on both simulators: under Verilator the simulation loop
 ``tb/kit/verilator_main.cpp`` toggles the clock (``run_block(cxx_clock=...)``), under Icarus
-the harness's delay loop does; both must give the edges the rules of ``tb/chip/chip_tb.sv``
-(Clock) give:
+the delay loop of ``tb/kit/delay_clock.svh`` does, the text ``tb/chip/chip_tb.sv`` includes
+(``tb/kit/cxx_clock_tb.sv`` includes the same file); both must give the edges the rules of
+``tb/chip/chip_tb.sv`` (Clock) give:
 
 - the clock is low and still until a non-zero half period is written;
 - the first edge (rising) comes one half period after that write, then one every half period;
