@@ -38,7 +38,7 @@ import json
 import platform
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +80,20 @@ class FitConfig:
     # learning rate, keeping the epoch with the lowest validation loss of the chip's scores
     chip_epochs: int = 4
     gain_db: float = 6.0  # augmentation: random gain in [-gain_db, +gain_db] per window
+    # augmentation: a random spectral tilt per window, in [-tilt_db, +tilt_db] dB from the
+    # lowest band to the highest (an EQ or microphone slope; additive in log-mel codes)
+    tilt_db: float = 0.0
+    # auxiliary loss: the head's loss after every frame from aux_from on (the window's label
+    # for each), weighted by aux_weight against the loss after the last frame
+    aux_weight: float = 0.0
+    aux_from: int = 50
+    # window weights: each class (music, not music) weighs the same in total; inside a class,
+    # a window of a category with n windows weighs n**-category_balance (0: every window the
+    # same, 1: every category the same), so rare hard categories are not drowned out
+    category_balance: float = 0.0
+    # chip phase: + consistency * mean squared difference of the chip's and the float
+    # golden's scores after the last frame (the fixed-vs-float goal)
+    consistency: float = 0.0
     # threshold rule: validation FPR at most this (SPEC: at most 5 % of speech and
     # everyday-sound windows flagged)
     max_fpr: float = 0.05
@@ -90,10 +104,20 @@ class FitConfig:
                 raise ValueError(f"{name}={getattr(self, name)} must be >= 1")
         if self.chip_epochs < 0:
             raise ValueError(f"chip_epochs={self.chip_epochs} must be >= 0")
+        if not 0 <= self.category_balance <= 1:
+            raise ValueError(f"category_balance={self.category_balance} must be in 0..1")
+        for name in ("aux_weight", "aux_from", "consistency"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name}={getattr(self, name)} must be >= 0")
+        window = DetectorConfig(hidden=self.hidden).window
+        if self.aux_from >= window - 1:
+            raise ValueError(f"aux_from={self.aux_from} must be below the window's last "
+                             f"frame ({window - 1})")
         if not self.lr > 0:
             raise ValueError(f"lr={self.lr} must be > 0")
-        if not 0 <= self.gain_db <= 40:
-            raise ValueError(f"gain_db={self.gain_db} must be in 0..40")
+        for name in ("gain_db", "tilt_db"):
+            if not 0 <= getattr(self, name) <= 40:
+                raise ValueError(f"{name}={getattr(self, name)} must be in 0..40")
         if not 0 < self.max_fpr < 1:
             raise ValueError(f"max_fpr={self.max_fpr} must be in (0, 1)")
 
@@ -134,19 +158,37 @@ def manifest_build(root: Path) -> dict[str, Any]:
     return {f"corpus_{k}": manifest[k] for k in ("seed", "size") if k in manifest}
 
 
+# the tilt augmentation's shape: -1/2 at the lowest band to +1/2 at the highest
+BAND_SLOPE = np.linspace(-0.5, 0.5, FRONTEND.n_mels)[None, :]
+
+
 def gain_shift(codes: np.ndarray, gain_db: np.ndarray) -> np.ndarray:
     """Feature codes of the same windows at another level (see the module docstring).
 
     Args:
         codes: uint8 (B, T, 32).
-        gain_db: float (B,) gain per window in dB.
+        gain_db: float (B,) gain per window in dB, or (B, 32) per window and band.
 
     Returns:
         uint8 (B, T, 32).
     """
-    shift = np.rint(np.asarray(gain_db) * FRONTEND.codes_per_db).astype(np.int16)
-    moved = np.clip(codes.astype(np.int16) + shift[:, None, None], 0, FRONTEND.code_max)
+    gain_db = np.asarray(gain_db)
+    shift = np.rint(gain_db * FRONTEND.codes_per_db).astype(np.int16)
+    shift = shift[:, None, None] if gain_db.ndim == 1 else shift[:, None, :]
+    moved = np.clip(codes.astype(np.int16) + shift, 0, FRONTEND.code_max)
     return np.where(codes == 0, 0, moved).astype(np.uint8)
+
+
+def window_weights(label: np.ndarray, category: np.ndarray, balance: float) -> np.ndarray:
+    """Training weights of the windows (``FitConfig.category_balance``): mean 1, each class
+    half of the total, a window of a category with n windows in proportion to n**-balance
+    inside its class."""
+    _, inverse, counts = np.unique(category, return_inverse=True, return_counts=True)
+    w = counts[inverse].astype(np.float64) ** -balance
+    for cls in (0, 1):
+        sel = label == cls
+        w[sel] *= len(label) / (2 * w[sel].sum())
+    return w.astype(np.float32)
 
 
 def _batches(n: int, batch: int, rng: np.random.Generator) -> list[np.ndarray]:
@@ -177,8 +219,7 @@ def fit(data: Path, fc: FitConfig, *, log: Any = print) -> tuple[DetectorWeights
             raise FitError(f"{data}: the {name} split needs both music and non-music windows")
     y_tr = tr.label.astype(np.float32)
     n_pos = float(y_tr.sum())
-    class_w = np.array([len(y_tr) / (2 * (len(y_tr) - n_pos)), len(y_tr) / (2 * n_pos)],
-                       np.float32)
+    w_tr = window_weights(tr.label, tr.category, fc.category_balance)
     batch = min(fc.batch, len(y_tr))
     rng = np.random.default_rng(fc.seed)
     steps_per_epoch = -(-len(y_tr) // batch)
@@ -190,13 +231,23 @@ def fit(data: Path, fc: FitConfig, *, log: Any = print) -> tuple[DetectorWeights
         return optax.chain(optax.clip_by_global_norm(fc.clip_norm),
                            optax.adam(lr))
 
-    phases = {"float": (model.qat_logits, optimizer(sched)),
-              "chip": (model.chip_logits, optimizer(lr_end))}
+    phases = {"float": (model.qat_logits, optimizer(sched), 0.0),
+              "chip": (model.chip_logits, optimizer(lr_end), fc.consistency)}
 
-    def make_step(logits_fn, opt):
+    def make_step(logits_fn, opt, consistency):
         def loss_fn(p, codes, y, w):
-            lg = logits_fn(p, model.codes_to_x(codes, cfg), cfg)
-            return jnp.sum(w * optax.sigmoid_binary_cross_entropy(lg, y)) / jnp.sum(w)
+            x = model.codes_to_x(codes, cfg)
+            lg = logits_fn(p, x, cfg, every_frame=True)  # (B, T)
+            per = optax.sigmoid_binary_cross_entropy(lg, y[:, None])
+            loss = jnp.sum(w * per[:, -1]) / jnp.sum(w)
+            if fc.aux_weight:
+                loss += fc.aux_weight * jnp.sum(w[:, None] * per[:, fc.aux_from:-1]) / (
+                    jnp.sum(w) * (per.shape[1] - 1 - fc.aux_from))
+            if consistency:
+                ref = model.qat_logits(p, x, cfg)
+                loss += consistency * jnp.mean(
+                    (jax.nn.sigmoid(lg[:, -1]) - jax.nn.sigmoid(ref)) ** 2)
+            return loss
 
         @jax.jit
         def train_step(p, state, codes, y, w):
@@ -232,8 +283,8 @@ def fit(data: Path, fc: FitConfig, *, log: Any = print) -> tuple[DetectorWeights
     def run_phase(arith, params, n_epochs, patience):
         """Epochs of one arithmetic; returns the parameters of its lowest validation loss.
         The chip phase starts by scoring its starting point (epoch 0)."""
-        logits_fn, opt = phases[arith]
-        train_step, val_logits = make_step(logits_fn, opt)
+        logits_fn, opt, consistency = phases[arith]
+        train_step, val_logits = make_step(logits_fn, opt, consistency)
         state = opt.init(params)
         best = (np.inf, 0, params)
         for epoch in range(0 if arith == "chip" else 1, n_epochs + 1):
@@ -241,11 +292,12 @@ def fit(data: Path, fc: FitConfig, *, log: Any = print) -> tuple[DetectorWeights
             losses = []
             for idx in _batches(len(y_tr), batch, rng) if epoch else []:
                 codes = tr.codes[idx]
-                if fc.gain_db > 0:
-                    codes = gain_shift(codes, rng.uniform(-fc.gain_db, fc.gain_db, len(idx)))
+                if fc.gain_db > 0 or fc.tilt_db > 0:
+                    gain = rng.uniform(-fc.gain_db, fc.gain_db, (len(idx), 1))
+                    tilt = rng.uniform(-fc.tilt_db, fc.tilt_db, (len(idx), 1))
+                    codes = gain_shift(codes, gain + tilt * BAND_SLOPE)
                 y = y_tr[idx]
-                params, state, loss = train_step(params, state, codes, y,
-                                                 class_w[y.astype(int)])
+                params, state, loss = train_step(params, state, codes, y, w_tr[idx])
                 losses.append(float(loss))
             lg = predict(val_logits, params, va.codes)
             val_loss = bce(lg, y_va)
@@ -333,16 +385,12 @@ def main(argv: list[str] | None = None) -> int:
                    help="weight file (default vectors/detector_weights_music_h<H>.npz); the "
                         "training record goes beside it as .json")
     d = FitConfig()
-    for name, typ in (("hidden", int), ("seed", int), ("epochs", int), ("batch", int),
-                      ("lr", float), ("patience", int), ("chip_epochs", int),
-                      ("gain_db", float), ("max_fpr", float)):
-        p.add_argument(f"--{name.replace('_', '-')}", type=typ, default=getattr(d, name),
-                       help=f"default {getattr(d, name)}")
+    for f in fields(FitConfig):
+        p.add_argument(f"--{f.name.replace('_', '-')}", type=type(getattr(d, f.name)),
+                       default=getattr(d, f.name), help=f"default {getattr(d, f.name)}")
     args = p.parse_args(argv)
     try:
-        fc = FitConfig(**{k: getattr(args, k) for k in ("hidden", "seed", "epochs", "batch",
-                                                         "lr", "patience", "chip_epochs",
-                                                         "gain_db", "max_fpr")})
+        fc = FitConfig(**{f.name: getattr(args, f.name) for f in fields(FitConfig)})
         DetectorConfig(hidden=fc.hidden)
         out = args.out if args.out is not None else default_out(fc.hidden)
         if out.suffix != ".npz" or not out.parent.is_dir():

@@ -113,15 +113,18 @@ def codes_to_x(codes: jax.Array | npt.NDArray[np.uint8], cfg: DetectorConfig) ->
     return (jnp.asarray(codes, jnp.float32) - off) / off
 
 
-def logits(params: Params, x: jax.Array) -> jax.Array:
+def logits(params: Params, x: jax.Array, every_frame: bool = False) -> jax.Array:
     """Window logits of the float LSTM (no quantisation applied here).
 
     Args:
         params: float parameters (already on the grid, or not).
         x: float32 (B, T, inputs) inputs in [-1, 1), one window per row.
+        every_frame: also return the head's logit after every frame (for training's
+            auxiliary loss; the chip reads only the last).
 
     Returns:
-        float32 (B,) logits ``w_out . h_T + b_out``.
+        float32 (B,) logits ``w_out . h_T + b_out``, or (B, T) ``w_out . h_t + b_out``
+        with ``every_frame``.
     """
     hid = params["w_hh"].shape[1]
     pre = jnp.einsum("btj,kj->tbk", x, params["w_ih"]) + params["b"]  # (T, B, 4H)
@@ -136,17 +139,20 @@ def logits(params: Params, x: jax.Array) -> jax.Array:
         o = jax.nn.sigmoid(z[:, 3 * hid:])
         c = f * c + i * g
         h = o * jnp.tanh(c)
-        return (h, c), None
+        return (h, c), (h if every_frame else None)
 
     zeros = jnp.zeros((x.shape[0], hid), x.dtype)
-    (h, _), _ = jax.lax.scan(step, (zeros, zeros), pre)
+    (h, _), hs = jax.lax.scan(step, (zeros, zeros), pre)
+    if every_frame:
+        return (hs @ params["w_out"] + params["b_out"]).T
     return h @ params["w_out"] + params["b_out"]
 
 
-def qat_logits(params: Params, x: jax.Array, cfg: DetectorConfig) -> jax.Array:
+def qat_logits(params: Params, x: jax.Array, cfg: DetectorConfig,
+               every_frame: bool = False) -> jax.Array:
     """Logits of the float golden on the chip's weights: :func:`logits` on :func:`quantize` d
     params."""
-    return logits(quantize(params, cfg), x)
+    return logits(quantize(params, cfg), x, every_frame)
 
 
 def _ste(exact: jax.Array, chip: jax.Array) -> jax.Array:
@@ -174,7 +180,8 @@ def _sigmoid_code(u: jax.Array, dense: jax.Array, cfg: DetectorConfig) -> jax.Ar
     return jnp.where(u < 0, cfg.sig_one - s_pos, s_pos)
 
 
-def chip_logits(params: Params, x: jax.Array, cfg: DetectorConfig) -> jax.Array:
+def chip_logits(params: Params, x: jax.Array, cfg: DetectorConfig,
+                every_frame: bool = False) -> jax.Array:
     """Window logits as the chip computes them (see the module docstring), on :func:`quantize`
     d parameters.
 
@@ -182,6 +189,7 @@ def chip_logits(params: Params, x: jax.Array, cfg: DetectorConfig) -> jax.Array:
         params: shadow parameters (rounded to the weight grid here).
         x: float32 (B, T, inputs) inputs ``(q - 128) / 128``.
         cfg: the detector configuration (every word format and the activation table).
+        every_frame: the head's logit after every frame, (B, T), as in :func:`logits`.
 
     Returns:
         float32 (B,) head logits on the Q4.11 grid (the chip's ``z`` of the head).
@@ -211,10 +219,12 @@ def chip_logits(params: Params, x: jax.Array, cfg: DetectorConfig) -> jax.Array:
         c = _round_sat(f * c + i * g, cfg.c_frac, cfg.c_bits)
         t = tanh(_round_sat(c, cfg.act_frac, cfg.z_bits))
         h = _round_sat(o * t, cfg.vec_frac, cfg.h_bits)
-        return (h, c), None
+        return (h, c), (h if every_frame else None)
 
     zeros = jnp.zeros((x.shape[0], hid), x.dtype)
-    (h, _), _ = jax.lax.scan(step, (zeros, zeros), pre)
+    (h, _), hs = jax.lax.scan(step, (zeros, zeros), pre)
+    if every_frame:
+        return _round_sat(hs @ p["w_out"] + p["b_out"], cfg.act_frac, cfg.z_bits).T
     return _round_sat(h @ p["w_out"] + p["b_out"], cfg.act_frac, cfg.z_bits)
 
 

@@ -18,7 +18,7 @@ from train import corpus, evaluate, fit  # noqa: E402
 
 HIDDEN = 8
 ARGS = ["--hidden", str(HIDDEN), "--epochs", "2", "--chip-epochs", "1", "--batch", "16",
-        "--seed", "5"]
+        "--seed", "5", "--aux-weight", "0.5", "--consistency", "2", "--tilt-db", "6"]
 
 
 def test_pipeline_on_a_tiny_corpus(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -74,6 +74,10 @@ def test_bad_inputs_give_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "hidden=0" in capsys.readouterr().err
     assert fit.main(["--data", str(tmp_path), "--chip-epochs", "-1"]) == 1
     assert "chip_epochs=-1" in capsys.readouterr().err
+    assert fit.main(["--data", str(tmp_path), "--aux-from", "197"]) == 1
+    assert "aux_from=197 must be below the window's last frame (197)" in capsys.readouterr().err
+    assert fit.main(["--data", str(tmp_path), "--consistency", "-1"]) == 1
+    assert "consistency=-1.0 must be >= 0" in capsys.readouterr().err
     assert fit.main(["--data", str(tmp_path), "--out", str(tmp_path / "w.txt")]) == 1
     assert "w.txt: must be a .npz file" in capsys.readouterr().err
     DetectorWeights.random(0, hidden=16).save(tmp_path / "w.npz")

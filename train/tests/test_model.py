@@ -13,7 +13,7 @@ from refmodel.lstm.detector import run_fixed, scores_float  # noqa: E402
 from refmodel.lstm.weights import DetectorWeights  # noqa: E402
 from refmodel.mel.config import DEFAULT as FRONTEND  # noqa: E402
 from train import model  # noqa: E402
-from train.fit import gain_shift  # noqa: E402
+from train.fit import gain_shift, window_weights  # noqa: E402
 
 
 def _codes(rng: np.random.Generator, windows: int, window: int) -> np.ndarray:
@@ -71,6 +71,44 @@ def test_gain_shift_moves_codes_by_the_frontend_scale() -> None:
     np.testing.assert_array_equal(up, [[[0, 1 + step, 100 + step, 255, 255]]])
     down = gain_shift(codes, np.array([-2.0]))
     np.testing.assert_array_equal(down, [[[0, 0, 100 - step, 254 - step, 255 - step]]])
+
+
+def test_gain_shift_per_band() -> None:
+    codes = np.full((2, 3, 32), 100, np.uint8)
+    gains = np.zeros((2, 32))
+    gains[0, 31] = 2.0
+    gains[1, 0] = -2.0
+    moved = gain_shift(codes, gains)
+    expect = np.full((2, 3, 32), 100)
+    expect[0, :, 31] = 106
+    expect[1, :, 0] = 94
+    np.testing.assert_array_equal(moved, expect)
+
+
+def test_window_weights_balance_classes_and_categories() -> None:
+    label = np.array([1, 1, 1, 0, 0, 0, 0, 0])
+    cat = np.array(["m", "m", "m", "a", "a", "a", "a", "b"])
+    plain = window_weights(label, cat, 0.0)
+    np.testing.assert_allclose(plain, [4 / 3] * 3 + [0.8] * 5)  # classes weigh the same
+    even = window_weights(label, cat, 1.0)  # categories a and b weigh the same
+    np.testing.assert_allclose(even, [4 / 3] * 3 + [0.5] * 4 + [2.0])
+    assert even.mean() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("arith", ["float", "chip"])
+def test_every_frame_logits_are_those_of_the_shorter_windows(arith: str) -> None:
+    """The auxiliary loss's logit after frame t is the head on h_t: the window logit of the
+    window's first t + 1 frames."""
+    cfg = DetectorConfig(hidden=8)
+    params = model.from_weights(DetectorWeights.random(seed=4, hidden=8))
+    x = model.codes_to_x(_codes(np.random.default_rng(4), 3, 30).reshape(3, 30, 32), cfg)
+    fn = model.qat_logits if arith == "float" else model.chip_logits
+    every = np.asarray(fn(params, x, cfg, every_frame=True))
+    assert every.shape == (3, 30)
+    for t in (0, 11, 29):
+        np.testing.assert_allclose(every[:, t], np.asarray(fn(params, x[:, :t + 1], cfg)),
+                                   atol=1e-6)
+    assert np.std(every[:, -1] - every[:, 11]) > 0.01  # the frames differ
 
 
 @pytest.mark.parametrize("hidden", [8, 32])
