@@ -155,8 +155,8 @@ def _build_once(runner, *, build_dir: Path, key: str, **build_kwargs) -> None:
         if stamp.is_file() and stamp.read_text() == stamp_text:
             return
         stamp.unlink(missing_ok=True)
-        # always: cocotb's runners skip a build whose output is newer than every source, which
-        # misses what only the stamp sees (included files, build arguments)
+        # always: cocotb's Icarus runner skips a build whose output is newer than every source,
+        # which misses what only the stamp sees (included files, build arguments)
         runner.build(build_dir=build_dir, always=True, **build_kwargs)
         stamp.write_text(stamp_text)
 
