@@ -70,30 +70,35 @@ class FitConfig:
 
     hidden: int = 32
     seed: int = 0
-    epochs: int = 40
+    epochs: int = 60
     batch: int = 64
-    lr: float = 3e-3
+    lr: float = 1e-2
     lr_final_fraction: float = 0.1  # cosine decay from lr to lr * this over the epochs
     clip_norm: float = 1.0  # global gradient-norm clip
-    patience: int = 10  # early stop after this many epochs without a lower val loss
+    patience: int = 15  # early stop after this many epochs without a lower val loss
     # then this many epochs in the chip's arithmetic (train.model.chip_logits) at the final
     # learning rate, keeping the epoch with the lowest validation loss of the chip's scores
-    chip_epochs: int = 4
+    chip_epochs: int = 2
     gain_db: float = 6.0  # augmentation: random gain in [-gain_db, +gain_db] per window
     # augmentation: a random spectral tilt per window, in [-tilt_db, +tilt_db] dB from the
     # lowest band to the highest (an EQ or microphone slope; additive in log-mel codes)
-    tilt_db: float = 0.0
+    tilt_db: float = 6.0
     # auxiliary loss: the head's loss after every frame from aux_from on (the window's label
     # for each), weighted by aux_weight against the loss after the last frame
-    aux_weight: float = 0.0
+    aux_weight: float = 1.0
     aux_from: int = 50
     # window weights: each class (music, not music) weighs the same in total; inside a class,
     # a window of a category with n windows weighs n**-category_balance (0: every window the
     # same, 1: every category the same), so rare hard categories are not drowned out
-    category_balance: float = 0.0
+    category_balance: float = 0.5
+    # augmentation: this fraction of each batch replaced by new mixtures made in the code
+    # domain (mix_codes): a music-alone window under a sound without music at a music-to-rest
+    # ratio of -5..+20 dB (label 1, the corpus's label rule), or two sounds without music at
+    # -5..+25 dB (label 0)
+    mix_fraction: float = 0.25
     # chip phase: + consistency * mean squared difference of the chip's and the float
     # golden's scores after the last frame (the fixed-vs-float goal)
-    consistency: float = 0.0
+    consistency: float = 10.0
     # threshold rule: validation FPR at most this (SPEC: at most 5 % of speech and
     # everyday-sound windows flagged)
     max_fpr: float = 0.05
@@ -104,6 +109,8 @@ class FitConfig:
                 raise ValueError(f"{name}={getattr(self, name)} must be >= 1")
         if self.chip_epochs < 0:
             raise ValueError(f"chip_epochs={self.chip_epochs} must be >= 0")
+        if not 0 <= self.mix_fraction <= 1:
+            raise ValueError(f"mix_fraction={self.mix_fraction} must be in 0..1")
         if not 0 <= self.category_balance <= 1:
             raise ValueError(f"category_balance={self.category_balance} must be in 0..1")
         for name in ("aux_weight", "aux_from", "consistency"):
@@ -191,6 +198,38 @@ def window_weights(label: np.ndarray, category: np.ndarray, balance: float) -> n
     return w.astype(np.float32)
 
 
+# codes per natural-log unit of power: power is proportional to exp(code / CODE_E)
+CODE_E = 10 * FRONTEND.codes_per_db / np.log(10)
+
+
+def mix_codes(a: np.ndarray, b: np.ndarray, ratio_db: np.ndarray) -> np.ndarray:
+    """Feature codes of the sum of two sounds, made from their codes: ``b`` is scaled so that
+    the power ratio of ``a`` to ``b`` over the window is ``ratio_db``, then band powers add
+    (uncorrelated sources: the mel power of a sum is close to the sum of the mel powers).
+    Codes are linear in dB (``FrontendConfig.codes_per_db``); a code 0 (at or below the
+    front end's floor) adds no power.
+
+    Args:
+        a, b: uint8 (M, T, 32).
+        ratio_db: float (M,) power ratio of a to b over the window, in dB.
+
+    Returns:
+        uint8 (M, T, 32).
+    """
+    def level(c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        e = np.where(c > 0, c / CODE_E, -np.inf)
+        # log of the window's mean power (natural units); silence counts as very quiet
+        total = np.log(np.mean(np.exp(e), axis=(1, 2)) + 1e-30)
+        return e, total
+
+    ea, ta = level(a.astype(np.float64))
+    eb, tb = level(b.astype(np.float64))
+    shift = ta - tb - np.asarray(ratio_db) * np.log(10) / 10  # natural-log gain of b
+    mixed = CODE_E * np.logaddexp(ea, eb + shift[:, None, None])
+    return np.clip(np.rint(np.nan_to_num(mixed, neginf=0.0)), 0, FRONTEND.code_max).astype(
+        np.uint8)
+
+
 def _batches(n: int, batch: int, rng: np.random.Generator) -> list[np.ndarray]:
     """A shuffled epoch in equal batches (the last one wraps to the epoch's start)."""
     order = rng.permutation(n)
@@ -220,6 +259,10 @@ def fit(data: Path, fc: FitConfig, *, log: Any = print) -> tuple[DetectorWeights
     y_tr = tr.label.astype(np.float32)
     n_pos = float(y_tr.sum())
     w_tr = window_weights(tr.label, tr.category, fc.category_balance)
+    # mixing pools: music alone, and sounds without any music
+    music_alone = np.flatnonzero(np.char.startswith(tr.category.astype(str), "music/"))
+    no_music = np.flatnonzero((tr.label == 0) & (np.char.find(tr.category.astype(str),
+                                                               "music") < 0))
     batch = min(fc.batch, len(y_tr))
     rng = np.random.default_rng(fc.seed)
     steps_per_epoch = -(-len(y_tr) // batch)
@@ -280,6 +323,25 @@ def fit(data: Path, fc: FitConfig, *, log: Any = print) -> tuple[DetectorWeights
         f"{len(y_va)} val windows, data {sha[:12]}, seed {fc.seed}, up to {fc.epochs} epochs "
         f"(float arithmetic) + {fc.chip_epochs} (chip arithmetic)")
 
+    w_pos, w_neg = float(np.mean(w_tr[tr.label == 1])), float(np.mean(w_tr[tr.label == 0]))
+
+    def mixed_batch(codes, y, w, rng):
+        """The batch with mix_fraction of its windows replaced by new mixtures (mix_codes):
+        half music under a sound (label 1), half two sounds (label 0)."""
+        m = int(rng.binomial(len(y), fc.mix_fraction))
+        if m == 0:
+            return codes, y, w
+        slots = rng.choice(len(y), m, replace=False)
+        is_music = rng.random(m) < 0.5
+        fg = np.where(is_music, rng.choice(music_alone, m), rng.choice(no_music, m))
+        bg = rng.choice(no_music, m)
+        ratio = np.where(is_music, rng.uniform(-5, 20, m), rng.uniform(-5, 25, m))
+        codes, y, w = codes.copy(), y.copy(), w.copy()
+        codes[slots] = mix_codes(tr.codes[fg], tr.codes[bg], ratio)
+        y[slots] = is_music
+        w[slots] = np.where(is_music, w_pos, w_neg)
+        return codes, y, w
+
     def run_phase(arith, params, n_epochs, patience):
         """Epochs of one arithmetic; returns the parameters of its lowest validation loss.
         The chip phase starts by scoring its starting point (epoch 0)."""
@@ -291,13 +353,14 @@ def fit(data: Path, fc: FitConfig, *, log: Any = print) -> tuple[DetectorWeights
             t0 = time.monotonic()
             losses = []
             for idx in _batches(len(y_tr), batch, rng) if epoch else []:
-                codes = tr.codes[idx]
+                codes, y, w = tr.codes[idx], y_tr[idx], w_tr[idx]
+                if fc.mix_fraction > 0:
+                    codes, y, w = mixed_batch(codes, y, w, rng)
                 if fc.gain_db > 0 or fc.tilt_db > 0:
                     gain = rng.uniform(-fc.gain_db, fc.gain_db, (len(idx), 1))
                     tilt = rng.uniform(-fc.tilt_db, fc.tilt_db, (len(idx), 1))
                     codes = gain_shift(codes, gain + tilt * BAND_SLOPE)
-                y = y_tr[idx]
-                params, state, loss = train_step(params, state, codes, y, w_tr[idx])
+                params, state, loss = train_step(params, state, codes, y, w)
                 losses.append(float(loss))
             lg = predict(val_logits, params, va.codes)
             val_loss = bce(lg, y_va)

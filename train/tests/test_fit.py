@@ -18,7 +18,8 @@ from train import corpus, evaluate, fit  # noqa: E402
 
 HIDDEN = 8
 ARGS = ["--hidden", str(HIDDEN), "--epochs", "2", "--chip-epochs", "1", "--batch", "16",
-        "--seed", "5", "--aux-weight", "0.5", "--consistency", "2", "--tilt-db", "6"]
+        "--seed", "5", "--aux-weight", "0.5", "--consistency", "2", "--tilt-db", "6",
+        "--mix-fraction", "0.5"]
 
 
 def test_pipeline_on_a_tiny_corpus(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

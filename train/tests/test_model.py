@@ -13,7 +13,7 @@ from refmodel.lstm.detector import run_fixed, scores_float  # noqa: E402
 from refmodel.lstm.weights import DetectorWeights  # noqa: E402
 from refmodel.mel.config import DEFAULT as FRONTEND  # noqa: E402
 from train import model  # noqa: E402
-from train.fit import gain_shift, window_weights  # noqa: E402
+from train.fit import gain_shift, mix_codes, window_weights  # noqa: E402
 
 
 def _codes(rng: np.random.Generator, windows: int, window: int) -> np.ndarray:
@@ -93,6 +93,31 @@ def test_window_weights_balance_classes_and_categories() -> None:
     even = window_weights(label, cat, 1.0)  # categories a and b weigh the same
     np.testing.assert_allclose(even, [4 / 3] * 3 + [0.5] * 4 + [2.0])
     assert even.mean() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("ratio_db", [-5.0, 0.0, 10.0])
+def test_mixing_codes_follows_the_front_end_on_the_summed_audio(ratio_db: float) -> None:
+    """mix_codes of a chord's and a noise's codes is close to the bit-accurate front end's
+    codes of the summed audio, and closer than either part alone."""
+    from refmodel.mel.frontend import features
+
+    rng = np.random.default_rng(0)
+    t = np.arange(2 * 16000) / 16000
+    chord = 3000 * sum(np.sin(2 * np.pi * f * t) for f in (262.0, 330.0, 392.0))
+    noise = np.convolve(rng.normal(0, 2000, t.size), np.ones(4) / 4, "same")
+    noise *= np.sqrt(np.mean(chord**2) / np.mean(noise**2) / 10 ** (ratio_db / 10))
+
+    def codes(x: np.ndarray) -> np.ndarray:
+        return features(np.rint(x).astype(np.int16)).astype(np.int64)
+
+    summed = codes(chord + noise)
+    made = mix_codes(codes(chord)[None].astype(np.uint8),
+                     codes(noise / 3)[None].astype(np.uint8),  # its level is set by ratio_db
+                     np.array([ratio_db]))[0].astype(np.int64)
+    err = np.abs(made - summed)
+    assert err.mean() < 3.5 and np.percentile(err, 90) <= 6  # about 1 dB and 2 dB
+    for part in (codes(chord), codes(noise)):
+        assert np.abs(part - summed).mean() > 1.3 * err.mean()
 
 
 @pytest.mark.parametrize("arith", ["float", "chip"])
