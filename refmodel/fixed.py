@@ -41,7 +41,9 @@ def round_shift(x: IntLike, shift: int) -> npt.NDArray[np.int64]:
     v = _as_i64(x)
     if shift == 0:
         return v.copy()
-    return (v + np.int64(1 << (shift - 1))) >> np.int64(shift)
+    r = v + np.int64(1 << (shift - 1))
+    r >>= np.int64(shift)
+    return r
 
 
 def sat_limits(bits: int) -> tuple[int, int]:
@@ -60,7 +62,13 @@ def saturate(x: IntLike, bits: int) -> npt.NDArray[np.int64]:
 
 def round_sat(x: IntLike, shift: int, bits: int) -> npt.NDArray[np.int64]:
     """``saturate(round_shift(x, shift), bits)``: exactly what ``prim_round_sat`` computes."""
-    return saturate(round_shift(x, shift), bits)
+    lo, hi = sat_limits(bits)
+    r = round_shift(x, shift)  # a new array (or a scalar): clamped in place
+    if r.ndim == 0:
+        return np.minimum(np.maximum(r, lo), hi)
+    np.maximum(r, lo, out=r)
+    np.minimum(r, hi, out=r)
+    return r
 
 
 def round_sat_flag(x: IntLike, shift: int, bits: int) -> tuple[npt.NDArray[np.int64],

@@ -115,6 +115,8 @@ class ChipModel:
         self.frames = 0
         self.windows = 0
         self.window_codes: list[npt.NDArray[np.uint8]] = []  # the current window's frames
+        self._scores: dict[bytes, int] = {}  # announced windows' codes -> score code
+        self._scored_with: DetectorWeights | None = None  # the weights of those scores
 
     @property
     def window_active(self) -> bool:
@@ -152,11 +154,38 @@ class ChipModel:
                 out.append(self._detect())
         return out
 
+    def expect(self, samples: npt.ArrayLike) -> None:
+        """Announce samples the chip will probably accept next (as for :meth:`push`).
+
+        Their feature vectors, and the scores of the windows they complete with the weights
+        held now, are computed in one batch, which later pushes of those samples take their
+        results from.  Changes no result: a push of other samples, a weight write or a reset
+        leaves the batch unused.
+        """
+        x = np.asarray(samples).astype(np.uint16).view(np.int16)
+        codes = self.stream.expect(x)
+        self._scores, self._scored_with = {}, None
+        window = self.config.window
+        done = np.concatenate([np.stack(self.window_codes), codes]) if self.window_codes \
+            else codes
+        full = len(done) // window * window
+        try:
+            weights = self.current_weights()
+        except ValueError:  # not every weight loaded yet: no detection to score
+            return
+        if full:
+            scores = run_fixed(done[:full], weights, window).score_int
+            self._scores = {done[w:w + window].tobytes(): int(scores[w // window])
+                            for w in range(0, full, window)}
+            self._scored_with = weights
+
     def _detect(self) -> Detection:
         weights = self.current_weights()
         window = self.config.window
-        run = run_fixed(np.stack(self.window_codes), weights, window)
-        score = int(run.score_int[0])
+        codes = np.stack(self.window_codes)
+        score = self._scores.get(codes.tobytes()) if weights is self._scored_with else None
+        if score is None:
+            score = int(run_fixed(codes, weights, window).score_int[0])
         det = Detection(index=self.windows, score_int=score,
                         flag=bool(flag_compare(score, self.threshold, weights.config)),
                         start_frame=self.windows * window,

@@ -118,12 +118,13 @@ def fft_butterfly_stage(re: npt.ArrayLike, im: npt.ArrayLike, stage: int,
     tf = cfg.twiddle_frac
     shift = tf + cfg.fft_stage_shifts[stage]
     bits = cfg.fft_bits
-    ar_s = ar << tf
-    ai_s = ai << tf
-    # all four outputs rounded in one call (the streaming predictor calls this per block):
-    # (..., n / 2h, 4, h) holding a_re, b_re, a_im, b_im
-    out = fixed.round_sat(np.stack([ar_s + tr, ar_s - tr, ai_s + ti, ai_s - ti], axis=2),
-                          shift, bits)
+    # all four outputs rounded in one call: (..., n / 2h, 4, h) holding a_re, b_re, a_im, b_im
+    out = np.empty(vr.shape[:2] + (4, h), dtype=np.int64)
+    for a, t, k in ((ar, tr, 0), (ai, ti, 2)):
+        np.left_shift(a, tf, out=out[:, :, k])
+        np.subtract(out[:, :, k], t, out=out[:, :, k + 1])
+        out[:, :, k] += t
+    out = fixed.round_sat(out, shift, bits)
     return out[:, :, 0:2, :].reshape(shape), out[:, :, 2:4, :].reshape(shape)
 
 

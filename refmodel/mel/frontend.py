@@ -10,8 +10,7 @@ per RTL block (``refmodel/mel/<block>.py``), chained in the order of the stage t
 :mod:`refmodel.mel.stages` (``docs/stages.md``), each stage callable on its own by a block test.
 
 :func:`features` runs the stage table (in cache-sized chunks of frames); :class:`FrontendStream`
-is
-the streaming form, fed arbitrary chunks of samples, emitting exactly what :func:`features`
+is the streaming form, fed arbitrary chunks of samples, emitting exactly what :func:`features`
 emits for the concatenated input.
 """
 
@@ -81,13 +80,17 @@ class FrontendStream:
     ``push(chunk)`` returns uint8 ``(k, 32)`` for the ``k`` frames completed by this chunk
     (possibly 0).  The concatenation of all outputs equals ``features(all_samples)``.
     State: the last ``frame_len - 1`` or fewer samples not yet consumed and the frame count.
+
+    :meth:`expect` announces samples that will probably be pushed next: their frames are
+    computed in one batch, and a later push whose samples are the announced ones, in order,
+    takes its frames from that batch (small pushes cost a stage-table run each).  Any other
+    push drops the batch and is computed from its own samples, so the outputs never depend
+    on the announcement.
     """
 
     def __init__(self, cfg: FrontendConfig | None = None) -> None:
         self.cfg = resolve(cfg)
-        self._buf = np.zeros(0, dtype=np.int16)
-        self.frames_out = 0  # frames emitted so far (the next frame's index)
-        self.samples_in = 0  # samples pushed so far
+        self.reset()
 
     def push(self, chunk: npt.ArrayLike) -> npt.NDArray[np.uint8]:
         """Append int16 samples ``(n,)``; return uint8 ``(k, 32)`` for the new frames."""
@@ -95,13 +98,41 @@ class FrontendStream:
         self.samples_in += len(x)
         buf = np.concatenate([self._buf, x]) if len(self._buf) else x
         n = self.cfg.n_frames(len(buf))
-        codes = features(buf, self.cfg) if n else np.zeros((0, self.cfg.n_mels), np.uint8)
+        codes = self._from_batch(x, n)
+        if codes is None:
+            codes = features(buf, self.cfg) if n else np.zeros((0, self.cfg.n_mels), np.uint8)
         self._buf = np.array(buf[n * self.cfg.hop:], dtype=np.int16)
         self.frames_out += n
         return codes
 
+    def expect(self, upcoming: npt.ArrayLike) -> npt.NDArray[np.uint8]:
+        """Announce int16 samples ``(n,)`` to be pushed next; returns (read-only) uint8
+        ``(k, 32)``: the frames they complete if they are pushed, in any chunks."""
+        x = np.array(as_samples(upcoming, name="upcoming"), dtype=np.int16)
+        codes = features(np.concatenate([self._buf, x]), self.cfg)
+        codes.flags.writeable = False
+        x.flags.writeable = False
+        self._batch = (x, codes)
+        self._taken = (0, 0)
+        return codes
+
+    def _from_batch(self, x: npt.NDArray[np.int16], n: int) -> npt.NDArray[np.uint8] | None:
+        """The next ``n`` frames from the announced batch when ``x`` continues its samples
+        (None otherwise, and the batch is dropped)."""
+        if self._batch is None:
+            return None
+        samples, codes = self._batch
+        at, frames = self._taken
+        if not np.array_equal(samples[at:at + len(x)], x):
+            self._batch = None
+            return None
+        self._taken = (at + len(x), frames + n)
+        return codes[frames:frames + n].copy()
+
     def reset(self) -> None:
         """Forget all state (as after the chip's reset)."""
         self._buf = np.zeros(0, dtype=np.int16)
-        self.frames_out = 0
-        self.samples_in = 0
+        self.frames_out = 0  # frames emitted so far (the next frame's index)
+        self.samples_in = 0  # samples pushed so far
+        self._batch: tuple[npt.NDArray[np.int16], npt.NDArray[np.uint8]] | None = None
+        self._taken = (0, 0)  # samples and frames of the batch pushed so far

@@ -64,6 +64,28 @@ def test_streaming_equals_batch_for_any_chunking() -> None:
     np.testing.assert_array_equal(np.concatenate(one), want[: len(np.concatenate(one))])
 
 
+def test_announced_samples_change_no_result() -> None:
+    rng = np.random.default_rng(22)
+    x = audio.bursts(1.3, seed=rng)
+    want = frontend.features(x)
+    other = x.copy()
+    other[9000:] //= 2  # other samples from 9000 on: the batch must be dropped there
+    for pushed in (x, other):
+        stream = frontend.FrontendStream()
+        stream.push(x[:300])
+        ahead = stream.expect(x[300:])
+        assert len(ahead) == len(want)  # the frames of the 300 pushed samples plus the rest
+        parts = np.split(pushed[300:], np.sort(rng.integers(300, len(x) - 300, 12)))
+        got = np.concatenate([stream.push(p) for p in parts])
+        np.testing.assert_array_equal(got, frontend.features(pushed))
+    assert not np.array_equal(frontend.features(other), want)
+    # samples past the announced ones are computed from the stream's own samples
+    stream = frontend.FrontendStream()
+    stream.expect(x[:5000])
+    got = np.concatenate([stream.push(x[:4000]), stream.push(x[4000:])])
+    np.testing.assert_array_equal(got, want)
+
+
 def test_chunk_size_does_not_change_result() -> None:
     x = audio.pink_noise(1.0, 0.3, seed=4)
     ref = frontend.features(x, chunk_frames=1000)

@@ -76,6 +76,35 @@ def test_stream_equals_the_block_models() -> None:
     assert (m.frames, m.windows, m.window_active) == (3 * WINDOW + 5, 3, True)
 
 
+def test_announced_samples_change_no_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    weights = DetectorWeights.random(SEED, hidden=HIDDEN)
+    x = _clip(4 * WINDOW + 3)
+    want = _split(_loaded(weights).push(x))
+    m = _loaded(weights)
+    m.push(x[:500])
+    m.expect(x[500:])
+    runs = []
+    monkeypatch.setattr("refmodel.chip.top.run_fixed",
+                        lambda *a, **k: runs.append(1) or run_fixed(*a, **k))
+    got = _split(_push_chunks(m, x[500:], np.random.default_rng(1)))
+    feats, dets = _split(_loaded(weights).push(x[:500]))
+    assert (feats + got[0], dets + got[1]) == want and len(want[1]) == 4
+    assert not runs  # every window's score came from the batch
+    # a weight written after the announcement: the windows after it use the new weights
+    m = _loaded(weights)
+    m.expect(x)
+    runs.clear()
+    out = m.push(x[:WINDOW * FE_CFG.hop + FE_CFG.frame_len])
+    _write(m, "WLOAD_ADDR", m.load_size - 1)  # b_out
+    _write(m, "WLOAD_DATA", (m.image[m.load_size - 1] + 0x40) & 0xFFFF)
+    out += m.push(x[WINDOW * FE_CFG.hop + FE_CFG.frame_len:])
+    dets = _split(out)[1]
+    assert dets[0] == want[1][0] and len(runs) == 3
+    new = run_fixed(frontend.features(x)[WINDOW:4 * WINDOW], m.current_weights(), WINDOW)
+    assert [d.score_int for d in dets[1:]] == new.score_int.tolist() != \
+        [d.score_int for d in want[1][1:]]
+
+
 def test_weights_through_the_load_port() -> None:
     weights = DetectorWeights.random(7, hidden=HIDDEN)
     m = _loaded(weights)

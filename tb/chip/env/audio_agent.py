@@ -134,10 +134,12 @@ class BlockPlayer:
 
 class AudioDriver(uvm_driver):
     """Streams clips through the harness's block player with seeded random gaps; publishes
-    each block of accepted samples (int16 array) to the predictor."""
+    each block of accepted samples (int16 array) to the predictor, and (``clip_ap``) each clip
+    before it plays."""
 
     def build_phase(self):
         self.ap = uvm_analysis_port("ap", self)
+        self.clip_ap = uvm_analysis_port("clip_ap", self)
 
     def start_of_simulation_phase(self):
         cfg = ConfigDB()
@@ -158,6 +160,7 @@ class AudioDriver(uvm_driver):
     async def run_phase(self):
         while True:
             clip: AudioClip = await self.seq_item_port.get_next_item()
+            self.clip_ap.write(clip.samples)
             await self.stream.send(clip.samples, pace=clip.pace, sync=clip.sync)
             self.seq_item_port.item_done()
 

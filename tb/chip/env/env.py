@@ -2,10 +2,10 @@
 
 ::
 
-    AudioAgent (sequencer, AudioDriver) --blocks---> Predictor --expected--> Scoreboard
-    RegAgent   (sequencer, RegDriver)   --accesses-> Predictor                  ^
-    FeatureMonitor (harness's tap log)  --actual features-----------------------+
-    DetectionMonitor (det stream, backpressure) --actual detections------------+
+    AudioAgent (sequencer, AudioDriver) --clips, blocks-> Predictor --expected--> Scoreboard
+    RegAgent   (sequencer, RegDriver)   --accesses-----> Predictor                  ^
+    FeatureMonitor (harness's tap log)  --actual features---------------------------+
+    DetectionMonitor (det stream, backpressure) --actual detections----------------+
     CoverageCollector: samples the functional cover groups from the monitors, the drivers
     and the predictor's expectations and resets
     ProtocolMonitor: the harness's cycle-by-cycle checks of strobes, pulses, counters and
@@ -66,6 +66,7 @@ class TopEnv(uvm_env):
         p, sb = self.predictor, self.scoreboard
         self._exports = [
             Forward("x_sample", self, lambda block: p.samples(block)),
+            Forward("x_clip", self, lambda clip: p.upcoming(clip)),
             Forward("x_reg", self, lambda it: p.reg_access(it)),
             Forward("x_exp_feat", self, lambda f: sb.expect_feature(f)),
             Forward("x_exp_det", self, lambda d: sb.expect_detection(d)),
@@ -78,6 +79,7 @@ class TopEnv(uvm_env):
         x = {e.get_name(): e.analysis_export for e in self._exports}
         cov = self.coverage
         self.audio.driver.ap.connect(x["x_sample"])
+        self.audio.driver.clip_ap.connect(x["x_clip"])
         self.regs.driver.ap.connect(cov.export("register"))  # before the predictor updates
         self.regs.driver.ap.connect(x["x_reg"])
         self.predictor.feat_ap.connect(x["x_exp_feat"])

@@ -1,7 +1,8 @@
 """The predictor: the chip model (``refmodel/chip/top.py``) fed with what entered the chip.
 
-Analysis inputs (wired by the env): the audio driver's blocks of accepted samples and the
-register driver's completed accesses.  Outputs: ``feat_ap`` (expected
+Analysis inputs (wired by the env): the audio driver's blocks of accepted samples, its clips
+about to be played (computed ahead in one batch: ``ChipModel.expect``) and the register
+driver's completed accesses.  Outputs: ``feat_ap`` (expected
 :class:`~refmodel.chip.top.Feature`), ``det_ap`` (expected
 :class:`~refmodel.lstm.detector.Detection`) and ``reset_ap`` (:class:`ResetEvent`, before the
 stream starts again).  All the computing is the model's; this component only moves items.
@@ -47,6 +48,12 @@ class Predictor(uvm_component):
         for every feature vector and detection they complete."""
         for item in self.model.push(block):
             (self.feat_ap if isinstance(item, Feature) else self.det_ap).write(item)
+
+    def upcoming(self, clip: np.ndarray) -> None:
+        """A clip the audio driver is about to play: the model computes its feature vectors
+        and detections in one batch.  What :meth:`samples` publishes is still the model's
+        result for the samples the chip accepted (the batch serves only samples equal to it)."""
+        self.model.expect(clip)
 
     def reg_access(self, item: RegItem) -> None:
         """A completed register access: accepted writes change what the chip computes.  A soft
