@@ -76,10 +76,10 @@ def normalize(x: npt.ArrayLike, peak: float = 0.5) -> F64:
 
 def fit(x: npt.ArrayLike, n: int, rng: np.random.Generator | None = None) -> F64:
     """``x`` cut to ``n`` samples at a random offset (or padded with zeros around it)."""
-    x = np.asarray(x, dtype=np.float64)
+    x = np.asarray(x)  # converted to float64 after cutting: a long float32 source stays put
     if len(x) >= n:
         start = int(rng.integers(0, len(x) - n + 1)) if rng is not None else 0
-        return x[start : start + n].copy()
+        return x[start : start + n].astype(np.float64)
     out = np.zeros(n)
     start = int(rng.integers(0, n - len(x) + 1)) if rng is not None else 0
     out[start : start + len(x)] = x

@@ -4,8 +4,9 @@ Beeps, alarm clocks, smoke and reversing alarms, sirens (wail, yelp, two-tone), 
 sustained tones (sine, square, sawtooth, with or without harmonics and slow drift), telephone
 ring, busy and dial tones, DTMF dialling, microwave and appliance beeps, single bell and chime
 strikes, clinking dishes and cutlery, bird chirps, a whistling kettle, motors and engine whine,
-Morse code.  Each generator is ``f(rng, n) -> float (n,)`` (peak about 0.5); :data:`KINDS`
-maps the category name (``tonal/<kind>``) to it.
+Morse code, combustion engines, frequency sweeps and glides, buzzers, animal calls.  Each
+generator is ``f(rng, n) -> float (n,)`` (peak about 0.5); :data:`KINDS` maps the category
+name (``tonal/<kind>``) to it.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy.signal import fftconvolve
+from scipy.signal import fftconvolve, lfilter
 
 from train.sounds import F64, RATE, normalize
-from train.sounds.noise import bandpass, coloured
+from train.sounds.noise import bandpass, coloured, slow_envelope
 
 DTMF_LOW = (697, 770, 852, 941)
 DTMF_HIGH = (1209, 1336, 1477, 1633)
@@ -249,6 +250,161 @@ def morse(rng, n):
     return normalize(x)
 
 
+def engine(rng, n):
+    """Combustion engines (a car idling or revving, a motorbike, a lawn mower, a truck passing
+    by): a thump at every firing, at a changing engine speed, over exhaust rumble."""
+    t = _t(n)
+    rate = rng.uniform(12, 120)  # firings per second: idling car ~25, revving motorbike ~120
+    kind = int(rng.integers(3))
+    if kind == 0:  # steady, a little unsteady
+        speed = slow_envelope(rng, n, rng.uniform(0.5, 3), rng.uniform(0.01, 0.06))
+        env = np.ones(n)
+    elif kind == 1:  # revving up or down over part of the window
+        a, b = sorted(rng.uniform(0, t[-1], 2))
+        speed = 1 + rng.uniform(-0.5, 1.5) * np.clip((t - a) / max(b - a, 0.05), 0, 1)
+        env = 0.6 + 0.4 * speed / speed.max()
+    else:  # passing by: Doppler drop of speed, level swelling and fading
+        t0, tau = rng.uniform(0.2, 0.8) * t[-1], rng.uniform(0.3, 1.5)
+        speed = 1 + rng.uniform(0.03, 0.12) * np.tanh((t0 - t) / tau)
+        env = 1 / (1 + ((t - t0) / tau) ** 2)
+    phase = np.cumsum(rate * speed) / RATE
+    fire = np.flatnonzero(np.diff(np.floor(phase), prepend=0.0) > 0)
+    pulses = np.zeros(n)
+    pulses[fire] = rng.uniform(0.6, 1.0, len(fire))  # uneven firings
+    m = int(0.04 * RATE)
+    tt = np.arange(m) / RATE
+    thump = np.exp(-tt / rng.uniform(0.004, 0.015)) * (
+        np.sin(2 * np.pi * rng.uniform(60, 300) * tt) + rng.uniform(0.2, 1) * rng.standard_normal(m)
+    )
+    x = fftconvolve(pulses, thump)[:n]
+    rumble = bandpass(coloured(rng, n, 2.0), 20, rng.uniform(300, 1500))
+    x = normalize(x) + rng.uniform(0.1, 0.6) * normalize(rumble)
+    if rng.random() < 0.3:  # gearbox or turbo whine, locked to the engine speed
+        x += rng.uniform(0.05, 0.3) * np.sin(2 * np.pi * rng.uniform(8, 30) * phase)
+    return normalize(x * env)
+
+
+def sweep(rng, n):
+    """Frequency sweeps and glides that are not melodies: test-signal sweeps (linear or
+    logarithmic, once or repeated), smooth random glides (a slide whistle, a theremin being
+    tried), short notification chirps, a car alarm's repeated whoop."""
+    t = _t(n)
+    kind = int(rng.integers(4))
+    gate = np.ones(n)
+    if kind == 0:
+        period = rng.uniform(0.5, 4.0)
+        u = np.mod(t + rng.uniform(0, period), period) / period
+        f0, f1 = rng.uniform(20, 300), rng.uniform(2000, 7500)
+        f = f0 * (f1 / f0) ** u if rng.random() < 0.5 else f0 + (f1 - f0) * u
+    elif kind == 1:
+        k = int(t[-1] / rng.uniform(0.15, 0.6)) + 2
+        knots = np.cumsum(rng.normal(0, 0.35, k)) + np.log(rng.uniform(400, 1500))
+        f = np.exp(np.clip(np.interp(np.linspace(0, k - 1, n), np.arange(k), knots),
+                           np.log(150), np.log(5000)))
+        if rng.random() < 0.5:
+            gate = _gate(n, rng.uniform(0.3, 1.5), rng.uniform(0.1, 0.6), ramp=0.03)
+    elif kind == 2:
+        on = rng.uniform(0.05, 0.3)
+        u = np.mod(t, on + (off := rng.uniform(0.1, 1.0))) / on
+        f0, f1 = rng.uniform(300, 3000, 2)
+        f = f0 + (f1 - f0) * np.clip(u, 0, 1)
+        gate = _gate(n, on, off)
+    else:
+        period = rng.uniform(0.4, 1.2)
+        u = np.mod(t, period) / period
+        f = rng.uniform(300, 700) + rng.uniform(500, 1500) * u
+    return normalize(_wave(rng, 2 * np.pi * np.cumsum(f) / RATE) * gate)
+
+
+def buzzer(rng, n):
+    """Buzzers and electrical buzz: a door or game-show buzzer, a fluorescent tube or
+    transformer, an electric shaver or toothbrush: a harsh low tone (square or narrow pulse,
+    50-400 Hz, every harmonic), steady or in bursts, sometimes rattling."""
+    t = _t(n)
+    f0 = float(rng.choice([100.0, 120.0])) if rng.random() < 0.3 else rng.uniform(50, 400)
+    ph = np.mod(f0 * t * (1 + rng.uniform(-0.01, 0.01) * t / t[-1]), 1.0)
+    duty = rng.uniform(0.05, 0.5)
+    x = np.where(ph < duty, 1.0, -duty / (1 - duty))
+    if rng.random() < 0.4:  # rattle: the level flutters
+        x *= 1 + 0.5 * np.sin(2 * np.pi * rng.uniform(10, 40) * t)
+    if rng.random() < 0.5:
+        x *= _gate(n, rng.uniform(0.2, 2.0), rng.uniform(0.2, 1.5), rng.uniform(0, 1), ramp=0.01)
+    return normalize(bandpass(x, 40, rng.uniform(2500, 7500)))
+
+
+def _resonate(x: F64, formants: list[tuple[float, float]]) -> F64:
+    """``x`` through parallel two-pole resonators (centre Hz, bandwidth Hz): a vocal tract."""
+    out = np.zeros_like(x)
+    for f, bw in formants:
+        r = np.exp(-np.pi * bw / RATE)
+        a = [1.0, -2 * r * np.cos(2 * np.pi * f / RATE), r * r]
+        out += lfilter([1 - r], a, x)
+    return out
+
+
+# animal -> (f0 range Hz, call length s, f0 contour, formant sets, harshness 0..1, calls)
+ANIMALS: dict[str, tuple] = {
+    "cow": ((70, 160), (0.8, 2.5), "arch", ((250, 700, 2300), (350, 900, 2500)), 0.3, (1, 2)),
+    "sheep": ((180, 420), (0.4, 1.2), "flat", ((600, 1200, 2800), (800, 1500, 3000)), 0.4,
+              (1, 4)),
+    "dog": ((250, 800), (0.08, 0.3), "fall", ((500, 1300, 2800), (700, 1600, 3200)), 0.7,
+            (2, 8)),
+    "cat": ((350, 900), (0.4, 1.2), "arch", ((700, 1800, 3500), (900, 2200, 4000)), 0.2,
+            (1, 3)),
+    "rooster": ((350, 750), (0.9, 2.0), "glide", ((600, 1500, 3000), (800, 1900, 3600)), 0.6,
+                (1, 1)),
+    "duck": ((180, 350), (0.1, 0.3), "flat", ((900, 1400, 2600), (1100, 1700, 3000)), 0.8,
+             (2, 8)),
+    "frog": ((80, 250), (0.1, 0.5), "flat", ((400, 1100, 2500), (500, 1300, 2800)), 0.5,
+             (3, 10)),
+    "crow": ((350, 700), (0.15, 0.5), "fall", ((1000, 1700, 3000), (1200, 2000, 3400)), 0.9,
+             (2, 6)),
+}
+
+
+def _call(rng: np.random.Generator, spec: tuple, m: int) -> F64:
+    """One animal call of ``m`` samples: a pulsed voice source (pitch contour, jitter,
+    vibrato), breath or rasp noise, a vocal tract gliding between two formant sets."""
+    (lo, hi), _, contour, (fa, fb), harsh, _ = spec
+    u = np.linspace(0, 1, m)
+    f0 = rng.uniform(lo, hi)
+    shape = {"arch": 1 + rng.uniform(0.1, 0.5) * np.sin(np.pi * u),
+             "fall": 1.3 - rng.uniform(0.2, 0.5) * u,
+             "flat": np.ones(m),
+             # glides through 5 random points (a crow is a glide, never steps of notes)
+             "glide": np.interp(u, np.linspace(0, 1, 5), rng.uniform(0.8, 1.3, 5))}[contour]
+    vib = 1 + rng.uniform(0, 0.06) * np.sin(2 * np.pi * rng.uniform(4, 9) * u * m / RATE)
+    jitter = 1 + 0.02 * np.cumsum(rng.standard_normal(m)) / np.sqrt(RATE)
+    ph = np.cumsum(f0 * shape * vib * jitter) / RATE
+    source = 2 * np.mod(ph, 1.0) - 1  # sawtooth: every harmonic
+    source = source + harsh * rng.standard_normal(m) * (0.5 + 0.5 * np.sin(2 * np.pi * ph))
+    w = rng.uniform(0, 1)
+    glide = [(a * (1 - w) + b * w, 80 + 0.1 * a) for a, b in zip(fa, fb, strict=True)]
+    tract = _resonate(source, glide)
+    att = int(min(0.03, 0.2 * m / RATE) * RATE) + 1
+    env = np.minimum(1, np.minimum(np.arange(m), m - 1 - np.arange(m)) / att)
+    return tract * env * np.sin(np.pi * u) ** 0.3
+
+
+def animal(rng, n):
+    """Animal calls: cows, sheep, dogs, cats, roosters, ducks, frogs, crows: voiced calls with
+    their own pitch contours and vocal tracts, alone or in series, irregularly spaced."""
+    spec = ANIMALS[str(rng.choice(sorted(ANIMALS)))]
+    x = np.zeros(n)
+    s = int(rng.uniform(0, 0.6) * RATE)
+    calls_lo, calls_hi = spec[5]
+    for _ in range(int(rng.integers(calls_lo, calls_hi + 1))):
+        m = int(rng.uniform(*spec[1]) * RATE)
+        if s + m > n:
+            break
+        x[s : s + m] += _call(rng, spec, m) * rng.uniform(0.5, 1.0)
+        s += m + int(rng.uniform(0.05, 0.8) * RATE)
+    if not x.any():  # a call longer than what is left: start it at 0
+        m = min(n, int(spec[1][0] * RATE))
+        x[:m] = _call(rng, spec, m)
+    return normalize(x)
+
+
 KINDS: dict[str, Callable[[np.random.Generator, int], F64]] = {
     "beeps": beeps,
     "alarm": alarm,
@@ -263,4 +419,8 @@ KINDS: dict[str, Callable[[np.random.Generator, int], F64]] = {
     "kettle": kettle,
     "motor": motor,
     "morse": morse,
+    "engine": engine,
+    "sweep": sweep,
+    "buzzer": buzzer,
+    "animal": animal,
 }
