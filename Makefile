@@ -39,7 +39,7 @@ export SIM SEED WAVES AUDIO COV
 .DEFAULT_GOAL := regress
 .PHONY: regress test slow sim-one frontend lstm gen bench bench-refmodel bench-coverage vectors \
         signoff lint lint-rtl lint-py bootstrap sysdeps clean distclean bench-farm \
-        synth synth-check synth-asic synth-fpga clock cost mutate train eval eval-sizes dataset dataset-sysdeps
+        synth synth-check synth-asic synth-fpga clock cost mutate train eval eval-sizes dataset dataset-sysdeps recordings
 
 # ---------------------------------------------------------------------------- bootstrap
 bootstrap: sysdeps $(STAMP)
@@ -143,6 +143,15 @@ eval-sizes: bootstrap $(TRAIN_STAMP)
 	@$(PY) -m train.evaluate --data $(DATA_DIR) --weights \
 	  results/eval/sizes/detector_weights_music_h16.npz vectors/detector_weights_music_h32.npz \
 	  results/eval/sizes/detector_weights_music_h64.npz
+
+# The detector on real recordings: REC_DIR/music/*.wav and REC_DIR/not_music/*.wav; without
+# REC_DIR, the recordings Debian packages ship (fetched once into data/recordings; sox converts)
+REC_DIR      ?=
+recordings: bootstrap
+	@$(if $(REC_DIR),,$(MAKE) --no-print-directory sysdeps SYSDEPS_PKGS="sox libsox-fmt-base"; \
+	  test -d data/recordings/music || $(PY) -m train.recordings debian --out data/recordings;) \
+	  $(PY) -m train.recordings score $(or $(REC_DIR),data/recordings) \
+	    --weights vectors/detector_weights_music_h$(HIDDEN).npz
 
 # ---------------------------------------------------------------------------- generation
 # ROM images, generated packages and docs from the refmodel configs (rtl/gen, docs/registers.md)
