@@ -30,7 +30,8 @@ never for training: the corpus is generated, ``train.corpus``):
   listened to every file.
 
 The recordings are not in the repository; this command downloads the packages (``apt-get
-download``, no root needed), unpacks them (``dpkg-deb``) and converts with ``sox``.
+download``, no root needed), unpacks them (``dpkg-deb``) and converts with ``sox`` without
+dither (``-D``), so two fetches give the same samples and the same figures.
 """
 
 from __future__ import annotations
@@ -166,7 +167,7 @@ def fetch_debian(out: Path) -> list[Path]:
             (out / c).mkdir(parents=True, exist_ok=True)
 
         def sox(inputs: list[Path], dest: Path, *effects: str) -> None:
-            _run(["sox", "-q", *map(str, inputs), "-r", "16000", "-c", "1", "-b", "16",
+            _run(["sox", "-q", "-R", "-D", *map(str, inputs), "-r", "16000", "-c", "1", "-b", "16",
                   str(dest), *effects])
             written.append(dest)
 
@@ -189,7 +190,7 @@ def fetch_debian(out: Path) -> list[Path]:
             padded = []
             for i, p in enumerate(files):
                 q = t / f"{name}_{i}.wav"
-                _run(["sox", "-q", str(p), "-r", "16000", "-c", "1", "-b", "16", str(q),
+                _run(["sox", "-q", "-R", "-D", str(p), "-r", "16000", "-c", "1", "-b", "16", str(q),
                       "pad", "0", "0.3"])
                 padded.append(q)
             sox(padded, out / "not_music" / f"{name}.wav")
@@ -199,8 +200,8 @@ def fetch_debian(out: Path) -> list[Path]:
                 sox([p], out / "not_music" / f"lincity_{p.stem}.wav")
         for name, (times, pause) in EVERYDAY.items():
             q = t / f"{name}.wav"
-            _run(["sox", "-q", str(theme / f"{name}.oga"), "-r", "16000", "-c", "1", "-b", "16",
-                  str(q), "pad", "0", str(pause)])
+            _run(["sox", "-q", "-R", "-D", str(theme / f"{name}.oga"), "-r", "16000", "-c", "1",
+                  "-b", "16", str(q), "pad", "0", str(pause)])
             sox([q] * times, out / "not_music" / f"{name}.wav")
     return written
 
