@@ -48,15 +48,18 @@ from pathlib import Path
 import numpy as np
 
 from refmodel import audio
+from refmodel.lstm.config import DetectorConfig
 from refmodel.lstm.detector import detect
 from refmodel.lstm.weights import TRAINED, DetectorWeights, record_threshold
+from refmodel.mel.config import DEFAULT as FRONTEND
 from refmodel.mel.frontend import features
 
 ROOT = Path(__file__).resolve().parents[1]
 CLASSES = ("music", "not_music")
 DEFAULT_DIR = ROOT / "data" / "recordings"
 DEFAULT_OUT = ROOT / "results" / "recordings"
-WINDOW_S = (400 + 197 * 160) / 16000  # one detector window: 1.995 s
+# one detector window, 1.995 s: its first frame and a hop for each further one
+WINDOW_S = (FRONTEND.frame_len + (DetectorConfig().window - 1) * FRONTEND.hop) / audio.SAMPLE_RATE
 
 
 class RecordingsError(ValueError):
@@ -81,7 +84,7 @@ def score_file(path: Path, weights: DetectorWeights, threshold: float) -> FileRe
         warnings.simplefilter("ignore", audio.ClippingWarning)
         x = audio.load_wav(path)
     dets = detect(features(x), weights, threshold)
-    return FileResult(path.name, len(x) / 16000, np.array([d.score for d in dets]),
+    return FileResult(path.name, len(x) / audio.SAMPLE_RATE, np.array([d.score for d in dets]),
                       np.array([d.flag for d in dets], dtype=bool))
 
 
@@ -152,25 +155,25 @@ def _run(cmd: list[str], cwd: Path | None = None) -> None:
         raise RecordingsError(f"{' '.join(cmd[:3])} ...: failed ({last})")
 
 
+def _sox(inputs: list[Path], dest: Path, *effects: str) -> None:
+    """``inputs`` joined, as 16-bit mono at the chip's rate, without dither (repeatable)."""
+    _run(["sox", "-q", "-R", "-D", *map(str, inputs), "-r", str(audio.SAMPLE_RATE), "-c", "1",
+          "-b", "16", str(dest), *effects])
+
+
 def fetch_debian(out: Path) -> list[Path]:
-    """Download, unpack and convert the Debian set into ``out/{music,not_music}``."""
+    """Download, unpack and convert the Debian set into ``out/{music,not_music}``.  Everything
+    is made in a temporary folder first, so a failure leaves ``out`` as it was."""
     for tool, pkg in (("apt-get", "apt"), ("dpkg-deb", "dpkg"), ("sox", "sox")):
         _tool(tool, pkg)
-    written = []
     with tempfile.TemporaryDirectory() as tmp:
         t = Path(tmp)
         _run(["apt-get", "download", *PACKAGES], cwd=t)
         for deb in t.glob("*.deb"):
             _run(["dpkg-deb", "-x", str(deb), str(t / "x")])
-        x = t / "x"
+        x, new = t / "x", t / "new"
         for c in CLASSES:
-            (out / c).mkdir(parents=True, exist_ok=True)
-
-        def sox(inputs: list[Path], dest: Path, *effects: str) -> None:
-            _run(["sox", "-q", "-R", "-D", *map(str, inputs), "-r", "16000", "-c", "1", "-b", "16",
-                  str(dest), *effects])
-            written.append(dest)
-
+            (new / c).mkdir(parents=True)
         lincity = x / "usr/share/games/lincity-ng"
         music = {"drascula": sorted((x / "usr/share/scummvm/drascula/audio").glob("*.ogg")),
                  "lincity": sorted((lincity / "music/default").glob("*.ogg"))}
@@ -178,7 +181,7 @@ def fetch_debian(out: Path) -> list[Path]:
             if not tracks:
                 raise RecordingsError(f"{name}: no .ogg tracks in its package")
             for i, p in enumerate(tracks):
-                sox([p], out / "music" / f"{name}_{i + 1:02d}.wav")
+                _sox([p], new / "music" / f"{name}_{i + 1:02d}.wav")
         theme = x / "usr/share/sounds/freedesktop/stereo"
         voices = {"alsa_voice": sorted((x / "usr/share/sounds/alsa").glob("*.wav")),
                   "freedesktop_voice": sorted(theme.glob("audio-channel-*.oga"))}
@@ -187,22 +190,23 @@ def fetch_debian(out: Path) -> list[Path]:
             if len(words) >= 10:
                 voices[f"ktuberling_{lang.name.replace('@', '_')}"] = words[:60]
         for name, files in voices.items():
-            padded = []
-            for i, p in enumerate(files):
-                q = t / f"{name}_{i}.wav"
-                _run(["sox", "-q", "-R", "-D", str(p), "-r", "16000", "-c", "1", "-b", "16", str(q),
-                      "pad", "0", "0.3"])
-                padded.append(q)
-            sox(padded, out / "not_music" / f"{name}.wav")
+            padded = [t / f"{name}_{i}.wav" for i in range(len(files))]
+            for p, q in zip(files, padded, strict=True):
+                _sox([p], q, "pad", "0", "0.3")
+            _sox(padded, new / "not_music" / f"{name}.wav")
         for p in sorted((lincity / "sounds").glob("*.wav")):
             r = subprocess.run(["soxi", "-D", str(p)], capture_output=True, text=True)
             if r.returncode == 0 and float(r.stdout) >= 2.0:
-                sox([p], out / "not_music" / f"lincity_{p.stem}.wav")
+                _sox([p], new / "not_music" / f"lincity_{p.stem}.wav")
         for name, (times, pause) in EVERYDAY.items():
             q = t / f"{name}.wav"
-            _run(["sox", "-q", "-R", "-D", str(theme / f"{name}.oga"), "-r", "16000", "-c", "1",
-                  "-b", "16", str(q), "pad", "0", str(pause)])
-            sox([q] * times, out / "not_music" / f"{name}.wav")
+            _sox([theme / f"{name}.oga"], q, "pad", "0", str(pause))
+            _sox([q] * times, new / "not_music" / f"{name}.wav")
+        written = []
+        for c in CLASSES:
+            (out / c).mkdir(parents=True, exist_ok=True)
+            for f in sorted((new / c).iterdir()):
+                written.append(Path(shutil.move(f, out / c / f.name)))
     return written
 
 
