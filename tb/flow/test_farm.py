@@ -111,10 +111,13 @@ class Killer(threading.Thread):
     def run(self) -> None:
         seen: set[Path] = set()
         while len(self.killed) < self.times and not self.stop.wait(0.05):
-            for f in self.results.glob("farm/*/*/attempt-*/started.json"):
-                if f in seen or not list(f.parent.glob("sleeping.*")):
-                    continue
-                info = json.loads(f.read_text())
+            try:  # the farm makes and removes folders while we look: look again next tick
+                started = [f for f in self.results.glob("farm/*/*/attempt-*/started.json")
+                           if f not in seen and list(f.parent.glob("sleeping.*"))]
+                infos = [(f, json.loads(f.read_text())) for f in started]
+            except (OSError, ValueError):
+                continue
+            for f, info in infos:
                 seen.add(f)
                 if self.part in info["node"] and len(self.killed) < self.times:
                     os.kill(info["pid"], signal.SIGKILL)
