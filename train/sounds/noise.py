@@ -1,5 +1,6 @@
 """Noise and textured everyday sounds (not music): coloured noise, hums, clicks, rain, wind,
-traffic, fan, water, typing, footsteps, applause, room tone, silence.
+traffic, fan, water, typing, footsteps, applause, room tone, silence, and periodic everyday
+sounds (a clock, a heartbeat, hammering: a beat without music).
 
 Each generator is ``f(rng, n) -> float (n,)``, peak around 0.5; :data:`KINDS` maps the
 category name (``noise/<kind>``) to it.  Everything is seeded numpy: spectrally shaped
@@ -196,6 +197,93 @@ def room_tone(rng, n):
     return normalize(x)
 
 
+def _hit(rng: np.random.Generator, band: tuple[float, float], decay_s: float,
+         tone_hz: float, glide: float) -> F64:
+    """One hit of a periodic sound: a decaying noise burst in ``band``, and, if ``tone_hz``
+    > 0, the decaying ring of a body (a damped sinusoid whose pitch moves by ``glide`` octaves
+    per second: a drop's plop rises).  Peak about 1."""
+    m = int(decay_s * RATE * 6) + 8
+    t = np.arange(m) / RATE
+    env = np.exp(-t / decay_s) * np.minimum(1.0, t / 0.0005 + 1e-3)
+    x = normalize(bandpass(rng.standard_normal(m), *band), 1.0) * env
+    if tone_hz > 0:
+        f = tone_hz * 2.0 ** (glide * t)
+        ring = np.sin(2 * np.pi * np.cumsum(f) / RATE) * np.exp(-t / (decay_s * 1.5))
+        x = rng.uniform(0.1, 0.6) * x + ring
+    return x
+
+
+# periodic sources, at least two periods in a window: (period range s, jitter, hits per period
+# as (offset share, amplitude), noise band Hz, decay range s, ring pitch range Hz (0: none),
+# glide octaves/s, bed)
+PERIODIC: dict[str, tuple] = {
+    "clock": ((0.5, 1.0), 0.003, ((0.0, 1.0), (0.5, 0.8)), (1500, 7900), (0.001, 0.004),
+              (2000, 5000), 0.0, None),
+    "turn_signal": ((0.6, 0.9), 0.005, ((0.0, 1.0), (0.5, 0.7)), (500, 6000), (0.002, 0.006),
+                    (0, 0), 0.0, None),
+    "heartbeat": ((0.6, 1.1), 0.03, ((0.0, 1.0), (0.3, 0.6)), (20, 150), (0.02, 0.06),
+                  (30, 70), 0.0, None),
+    "hammering": ((0.35, 0.9), 0.08, ((0.0, 1.0),), (200, 6000), (0.005, 0.03),
+                  (300, 1500), 0.0, "room"),
+    "knocking": ((0.15, 0.35), 0.1, ((0.0, 1.0),), (80, 2000), (0.01, 0.04),
+                 (100, 300), 0.0, None),
+    "dripping": ((0.3, 1.0), 0.05, ((0.0, 1.0),), (500, 4000), (0.003, 0.01),
+                 (600, 1800), 3.0, "room"),
+    "washer": ((0.7, 1.2), 0.04, ((0.0, 1.0), (0.45, 0.5)), (30, 400), (0.03, 0.1),
+               (0, 0), 0.0, "motor"),
+    "ping_pong": ((0.4, 0.8), 0.06, ((0.0, 1.0), (0.5, 0.8)), (1000, 7000), (0.002, 0.006),
+                  (2500, 4500), 0.0, "room"),
+    "rail": ((0.6, 1.2), 0.02, ((0.0, 1.0), (0.12, 0.9), (0.5, 0.8), (0.62, 0.7)),
+             (60, 3000), (0.01, 0.03), (0, 0), 0.0, "rumble"),
+    "wipers": ((0.8, 1.2), 0.02, ((0.0, 1.0), (0.5, 1.0)), (300, 5000), (0.05, 0.15),
+               (0, 0), 0.0, "rumble"),
+    "press": ((0.5, 1.2), 0.01, ((0.0, 1.0), (0.2, 0.4)), (40, 3000), (0.02, 0.08),
+              (80, 250), 0.0, "motor"),
+    "bouncing_ball": ((0.4, 0.8), 0.0, ((0.0, 1.0),), (100, 3000), (0.004, 0.015),
+                      (150, 600), 0.0, None),
+}
+
+
+def periodic(rng, n, source: str | None = None):
+    """Periodic everyday sounds, a beat that is not music: a clock's tick-tock, a turn
+    signal's relay, a heartbeat, hammering, knocking, a dripping tap, a washing machine, table
+    tennis, rail joints, windscreen wipers, a machine press, a bouncing ball (its period
+    shrinking).  One source (:data:`PERIODIC`) repeats one to four hits per period at a near
+    constant rate, each hit varying a little in level, over silence or a bed (room tone, a
+    motor's hum, a vehicle's rumble).  ``source`` names one; by default a random one."""
+    name = str(rng.choice(list(PERIODIC))) if source is None else source
+    (p_lo, p_hi), jitter, hits, band, (d_lo, d_hi), (f_lo, f_hi), glide, bed = PERIODIC[name]
+    period = float(rng.uniform(p_lo, p_hi))
+    shapes = [_hit(rng, band, float(rng.uniform(d_lo, d_hi)),
+                   float(rng.uniform(f_lo, f_hi)) if f_hi else 0.0, glide) for _ in hits]
+    out = np.zeros(n + RATE)
+    t = float(rng.uniform(0, period))
+    bounce = name == "bouncing_ball"
+    while t * RATE < n:
+        for (offset, amp), shape in zip(hits, shapes, strict=True):
+            s = int((t + offset * period) * RATE)
+            if s < n:
+                m = min(len(shape), len(out) - s)
+                out[s:s + m] += amp * rng.uniform(0.8, 1.0) * shape[:m]
+        t += period * (1 + jitter * rng.standard_normal())
+        if bounce:
+            period *= 0.85
+            if period < 0.05:
+                period = float(rng.uniform(p_lo, p_hi))
+                t += period
+    x = normalize(out[:n])
+    if bed is not None:
+        level = float(rng.uniform(0.02, 0.3))
+        if bed == "room":
+            x += level * room_tone(rng, n)
+        elif bed == "motor":
+            x += level * normalize(hum(rng, n) + normalize(bandpass(coloured(rng, n, 1.0),
+                                                                   40, 2000)))
+        else:
+            x += level * normalize(bandpass(coloured(rng, n, 2.0), 20, 500))
+    return normalize(x)
+
+
 def silence(rng, n):
     """Silence: digital zero or a dither-level hiss (the level step scales it down)."""
     if rng.random() < 0.3:
@@ -219,6 +307,7 @@ KINDS: dict[str, Callable[[np.random.Generator, int], F64]] = {
     "applause": applause,
     "room_tone": room_tone,
     "silence": silence,
+    "periodic": periodic,
 }
 # backgrounds used under speech, tonal sounds and music in mixtures
 BACKGROUNDS = (
@@ -234,4 +323,5 @@ BACKGROUNDS = (
     "room_tone",
     "applause",
     "typing",
+    "periodic",
 )

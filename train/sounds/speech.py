@@ -312,6 +312,8 @@ def spaced(x: F64, rng: np.random.Generator, n: int) -> F64:
     loud = np.concatenate([[False], e > 0.05 * e.max(), [False]])
     edges = np.flatnonzero(np.diff(loud.astype(np.int8)))
     pieces = [x[a * 160 : b * 160] for a, b in zip(edges[::2], edges[1::2], strict=True)]
+    if not pieces:  # a silent utterance
+        return out
     at = int(rng.uniform(0, 0.5) * RATE)
     i = int(rng.integers(len(pieces)))
     while at < n and i < len(pieces):

@@ -63,7 +63,7 @@ def test_schema_and_manifest(tiny: Path) -> None:
         single = ~np.char.startswith(s.category.astype(str), "mix/")
         assert np.isnan(s.snr_db[single]).all() and not np.isnan(s.snr_db[~single]).any()
         assert ((s.level_dbfs > -60) & (s.level_dbfs < 1)).all()
-    assert families == {"music", "speech", "babble", "noise", "tonal", "mix"}
+    assert families == {"music", "speech", "babble", "scene", "noise", "tonal", "mix"}
 
 
 def test_splits_share_no_source(tiny: Path) -> None:
@@ -167,3 +167,27 @@ def test_corrupt_or_missing_file_is_named(tiny: Path, tmp_path: Path) -> None:
         corpus.load(bad, "test")
     with pytest.raises(ValueError, match="split 'dev'"):
         corpus.load(tiny, "dev")
+
+
+def test_scene_events_come_and_go_over_the_bed() -> None:
+    """corpus._scene: seeded, n finite samples, the bed drawn once, and its events gated: over
+    a silent bed some 10 ms frames stay silent in some scenes (an event that does not last the
+    window), and every scene has sound."""
+    n = corpus.WINDOW_SAMPLES
+    talkers = [np.sin(2 * np.pi * 150 * np.arange(8000) / 16000) for _ in range(4)]
+    beds = []
+
+    def bed() -> np.ndarray:
+        beds.append(1)
+        return np.zeros(n)
+
+    silent_frames = []
+    for seed in range(12):
+        x = corpus._scene(np.random.default_rng(seed), n, talkers, bed)
+        y = corpus._scene(np.random.default_rng(seed), n, talkers, bed)
+        assert x.shape == (n,) and np.isfinite(x).all() and np.array_equal(x, y)
+        frames = np.abs(x[: n // 160 * 160].reshape(-1, 160)).max(axis=1)
+        assert frames.max() > 0
+        silent_frames.append(int((frames == 0).sum()))
+    assert len(beds) == 24
+    assert max(silent_frames) > 20 and min(silent_frames) < max(silent_frames), silent_frames
