@@ -14,6 +14,9 @@ For every weight file, on the test split (one 198-frame window per item):
 - errors by category (which non-music fires, which music is missed) for each model;
 - max |fixed - float| over every test window (goal <= 0.02), and flag disagreements where the
   float score is more than 0.02 from the threshold (goal: none);
+- 95 % bootstrap intervals of the fixed model's accuracy and TPR at 1 % FPR, resampling
+  whole test sources (``metrics.bootstrap_interval``): how far another test split drawn the
+  same way could move them, and so how large a difference between two sets means something;
 - a ROC plot (``<out>/roc_h<H>.png``).
 Several weight files (e.g. H = 16, 32, 64) also give a table of accuracy against size.  The
 markdown report is printed and written to ``<out>/report.md``.  These are figures, not tests.
@@ -54,6 +57,7 @@ class Result:
     seconds: dict[str, float]
     label: np.ndarray
     category: np.ndarray
+    units: np.ndarray  # resampling unit of every window (metrics.resampling_unit)
 
     def op(self, model: str) -> dict[str, float]:
         s, y = self.scores[model], self.label
@@ -62,6 +66,18 @@ class Result:
             "tpr_at_0p1pct": metrics.tpr_at_fpr(s, y, 0.001),
             "auc": metrics.auc(s, y),
         }
+
+    def intervals(self) -> dict[str, tuple[float, float]]:
+        """95 % bootstrap intervals of the fixed model's accuracy and TPR at 1 % FPR."""
+        def accuracy(s: np.ndarray, y: np.ndarray) -> float:
+            return metrics.operating_point(s, y, self.threshold)["accuracy"]
+
+        def tpr_1pct(s: np.ndarray, y: np.ndarray) -> float:
+            return metrics.tpr_at_fpr(s, y, 0.01)
+
+        return {name: metrics.bootstrap_interval(fn, self.scores["fixed"], self.label,
+                                                 self.units)
+                for name, fn in (("accuracy", accuracy), ("tpr_at_1pct", tpr_1pct))}
 
     @property
     def max_diff(self) -> float:
@@ -111,7 +127,8 @@ def evaluate(path: Path, data: Path, test: object) -> Result:
     return Result(path=path, weights=weights, threshold=thr, threshold_source=source,
                   threshold_rule=rule,
                   scores=scores, seconds=seconds, label=test.label.astype(bool),
-                  category=np.asarray(test.category).astype(str))
+                  category=np.asarray(test.category).astype(str),
+                  units=np.array([metrics.resampling_unit(g) for g in test.group]))
 
 
 def _pct(x: float) -> str:
@@ -191,6 +208,7 @@ def report(results: list[Result], data: Path, sha: str, out: Path) -> str:
     for r in results:
         ops = {m: r.op(m) for m in MODELS}
         fx = ops["fixed"]
+        ci = r.intervals()
         lines += [f"## `{r.path.name}` (H = {r.weights.hidden})", "",
                   f"Threshold {r.threshold:.6f} ({r.threshold_source}; rule: "
                   f"{r.threshold_rule}).", "",
@@ -211,6 +229,10 @@ def report(results: list[Result], data: Path, sha: str, out: Path) -> str:
                   f"- goals (fixed model): accuracy >= {GOAL_ACC:.0%}: "
                   f"{_ok(fx['accuracy'] >= GOAL_ACC)}; TPR >= {GOAL_TPR:.0%} at 1 % FPR: "
                   f"{_ok(fx['tpr_at_1pct'] >= GOAL_TPR)}",
+                  f"- 95 % intervals (fixed model; 1000 bootstrap resamples of the "
+                  f"{len(np.unique(r.units))} test sources, a song's windows together): "
+                  f"accuracy {_pct(ci['accuracy'][0])} to {_pct(ci['accuracy'][1])}, TPR @1 % "
+                  f"FPR {_pct(ci['tpr_at_1pct'][0])} to {_pct(ci['tpr_at_1pct'][1])}",
                   f"- ROC: `{out / f'roc_h{r.weights.hidden}.png'}`", "",
                   "Errors by category at the threshold (non-music: windows that fire; music: "
                   "windows missed):", ""]

@@ -1,10 +1,12 @@
 """Detection metrics shared by training and evaluation: ROC, TPR at a fixed FPR, the threshold
-rule, and an operating point.  A window is flagged when ``score >= threshold`` (the chip's
-comparison).  Scores may be floats or the chip's integer score codes; thresholds are in the
-same unit.
+rule, an operating point, and a bootstrap interval over test sources.  A window is flagged
+when ``score >= threshold`` (the chip's comparison).  Scores may be floats or the chip's
+integer score codes; thresholds are in the same unit.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 import numpy.typing as npt
@@ -89,3 +91,42 @@ def choose_threshold(score_int: npt.ArrayLike, labels: npt.ArrayLike, max_fpr: f
     ok = fp / n_neg <= max_fpr
     best = np.flatnonzero(ok & (acc == acc[ok].max()))[0]  # ok[0] holds: `one` flags nothing
     return int(cand[best])
+
+
+def resampling_unit(group: str) -> str:
+    """The source a test window is resampled with by :func:`bootstrap_interval`: its song when
+    it holds music (one song gives several windows), else its first source (a voice setting,
+    a generator seed).  ``group`` is the corpus's ``|``-joined source ids."""
+    for part in group.split("|"):
+        if part.startswith("song"):
+            return part
+    return group.split("|")[0]
+
+
+def bootstrap_interval(stat: Callable[[np.ndarray, np.ndarray], float],
+                       scores: npt.ArrayLike, labels: npt.ArrayLike, units: npt.ArrayLike, *,
+                       resamples: int = 1000, level: float = 0.95,
+                       seed: int = 0) -> tuple[float, float]:
+    """Percentile bootstrap interval of ``stat(scores, labels)`` resampling whole units
+    (sources, :func:`resampling_unit`) with replacement, so windows that share a song move
+    together: how much a figure would move on another test split drawn the same way.
+    Seeded: the same inputs give the same interval.  Resamples that lose one class entirely
+    are drawn again."""
+    s, y = _check(scores, labels)
+    u = np.asarray(units)
+    if u.shape != s.shape:
+        raise ValueError(f"units {u.shape} must match scores {s.shape}")
+    if not 0 < level < 1 or resamples < 1:
+        raise ValueError(f"level {level} must be in (0, 1) and resamples {resamples} >= 1")
+    names, inverse = np.unique(u, return_inverse=True)
+    members = np.split(np.argsort(inverse, kind="stable"),
+                       np.cumsum(np.bincount(inverse))[:-1])
+    rng = np.random.default_rng(seed)
+    values = []
+    while len(values) < resamples:
+        idx = np.concatenate([members[k] for k in rng.integers(0, len(names), len(names))])
+        if y[idx].all() or not y[idx].any():
+            continue
+        values.append(stat(s[idx], y[idx]))
+    lo, hi = np.quantile(values, [(1 - level) / 2, (1 + level) / 2])
+    return float(lo), float(hi)

@@ -14,7 +14,7 @@ pytest.importorskip("jax")
 
 from refmodel.lstm.detector import run_fixed  # noqa: E402
 from refmodel.lstm.weights import DetectorWeights  # noqa: E402
-from train import corpus, evaluate, fit  # noqa: E402
+from train import corpus, evaluate, fit, probe  # noqa: E402
 
 HIDDEN = 8
 ARGS = ["--hidden", str(HIDDEN), "--epochs", "2", "--chip-epochs", "1", "--batch", "16",
@@ -57,7 +57,7 @@ def test_pipeline_on_a_tiny_corpus(tmp_path: Path, capsys: pytest.CaptureFixture
     assert evaluate.main(["--data", str(data), "--weights", str(trained), "--out", str(out)]) == 0
     text = (out / "report.md").read_text()
     assert text in capsys.readouterr().out
-    for row in ("| float |", "| onnx |", "| fixed |", "max abs(fixed - float)"):
+    for row in ("| float |", "| onnx |", "| fixed |", "max abs(fixed - float)", "95 % intervals"):
         assert row in text
     assert (out / f"roc_h{HIDDEN}.png").stat().st_size > 1000
     for cat in np.unique(corpus.load(data, "test").category):
@@ -65,6 +65,23 @@ def test_pipeline_on_a_tiny_corpus(tmp_path: Path, capsys: pytest.CaptureFixture
     assert evaluate.main(["--data", str(data), "--weights", str(trained), str(trained),
                           "--out", str(out)]) == 1
     assert "at most once" in capsys.readouterr().err
+
+    # the ceiling probe: a CNN on the same codes against the detector; seeded
+    tables = []
+    for _ in range(2):
+        assert probe.main(["--data", str(data), "--weights", str(trained), "--epochs", "1",
+                           "--channels", "4", "--out", str(out / "probe.md")]) == 0
+        text = (out / "probe.md").read_text()
+        rows = [line for line in text.splitlines() if line.startswith("| ")]
+        # 4 channels: 5*32*4+4 + 3*(5*4*4+4) convolutions, 8*64+64 hidden, 64+1 logit
+        assert [r.split(" | ")[0] for r in rows[2:]] == [
+            "| detector `w.npz` (fixed)", "| probe CNN (1537 parameters, float)",
+            "| mean of the two scores"]
+        tables.append(rows + [line for line in text.splitlines() if "both" in line])
+    assert tables[0] == tables[1] and len(tables[0]) == 6
+    capsys.readouterr()
+    assert probe.main(["--data", str(data), "--weights", str(trained), "--epochs", "0"]) == 1
+    assert "--epochs 0" in capsys.readouterr().err
 
 
 def test_bad_inputs_give_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -44,3 +44,33 @@ def test_threshold_rule() -> None:
 def test_one_class_is_refused() -> None:
     with pytest.raises(ValueError, match="both classes"):
         metrics.roc(S, np.ones_like(Y))
+
+
+def test_resampling_unit() -> None:
+    assert metrics.resampling_unit("song12000052") == "song12000052"
+    assert metrics.resampling_unit("espeak:pt+female3|gen1.2.209|song12000014") == "song12000014"
+    assert metrics.resampling_unit("gen1.2.252|espeak:nb+Linda") == "gen1.2.252"
+    assert metrics.resampling_unit("espeak:ka+f4") == "espeak:ka+f4"
+
+
+def test_bootstrap_interval_moves_whole_units() -> None:
+    rng = np.random.default_rng(1)
+    y = np.repeat([1, 0] * 20, 5)  # 40 units of 5 windows, every unit one class
+    unit = np.repeat(np.arange(40), 5)
+    right = np.repeat(rng.random(40) < 0.8, 5)  # a unit is either all right or all wrong
+    s = np.where(right, y, 1 - y).astype(float)
+
+    def acc(s_: np.ndarray, y_: np.ndarray) -> float:
+        return metrics.operating_point(s_, y_, 0.5)["accuracy"]
+
+    point = acc(s, y)
+    lo, hi = metrics.bootstrap_interval(acc, s, y, unit, resamples=400)
+    assert lo < point < hi
+    # resampling windows one by one ignores that a unit's 5 windows go together: narrower
+    lo_w, hi_w = metrics.bootstrap_interval(acc, s, y, np.arange(len(y)), resamples=400)
+    assert hi_w - lo_w < 0.7 * (hi - lo)
+    # seeded, and a constant statistic has no width
+    assert metrics.bootstrap_interval(acc, s, y, unit, resamples=400) == (lo, hi)
+    assert metrics.bootstrap_interval(lambda s_, y_: 0.5, s, y, unit) == (0.5, 0.5)
+    with pytest.raises(ValueError, match="units"):
+        metrics.bootstrap_interval(acc, s, y, unit[:-1])
