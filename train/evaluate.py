@@ -229,8 +229,9 @@ def report(results: list[Result], data: Path, sha: str, out: Path) -> str:
                   f"- goals (fixed model): accuracy >= {GOAL_ACC:.0%}: "
                   f"{_ok(fx['accuracy'] >= GOAL_ACC)}; TPR >= {GOAL_TPR:.0%} at 1 % FPR: "
                   f"{_ok(fx['tpr_at_1pct'] >= GOAL_TPR)}",
-                  f"- 95 % intervals (fixed model; 1000 bootstrap resamples of the "
-                  f"{len(np.unique(r.units))} test sources, a song's windows together): "
+                  f"- 95 % intervals (fixed model; {metrics.BOOTSTRAP_RESAMPLES} bootstrap "
+                  f"resamples of the {len(np.unique(r.units))} test sources, a song's windows "
+                  f"together): "
                   f"accuracy {_pct(ci['accuracy'][0])} to {_pct(ci['accuracy'][1])}, TPR @1 % "
                   f"FPR {_pct(ci['tpr_at_1pct'][0])} to {_pct(ci['tpr_at_1pct'][1])}",
                   f"- ROC: `{out / f'roc_h{r.weights.hidden}.png'}`", "",

@@ -103,9 +103,12 @@ def resampling_unit(group: str) -> str:
     return group.split("|")[0]
 
 
+BOOTSTRAP_RESAMPLES = 1000
+
+
 def bootstrap_interval(stat: Callable[[np.ndarray, np.ndarray], float],
                        scores: npt.ArrayLike, labels: npt.ArrayLike, units: npt.ArrayLike, *,
-                       resamples: int = 1000, level: float = 0.95,
+                       resamples: int = BOOTSTRAP_RESAMPLES, level: float = 0.95,
                        seed: int = 0) -> tuple[float, float]:
     """Percentile bootstrap interval of ``stat(scores, labels)`` resampling whole units
     (sources, :func:`resampling_unit`) with replacement, so windows that share a song move
