@@ -60,7 +60,11 @@ FRAMES = 198
 WINDOW_SAMPLES = 400 + (FRAMES - 1) * 160  # 31920: exactly one detector window
 PRE_ROLL = 4000  # samples generated before the window so reverb tails are already there
 SPLITS = ("train", "val", "test")
-SIZES = {"default": (16000, 1300, 1300), "tiny": (24, 12, 12)}
+SIZES = {"default": (16000, 1300, 1300), "tiny": (24, 12, 12)}  # clips (train: per shard)
+# the train split is this many shards of SIZES[0] clips; shard k is the train split that seed +
+# k would generate (its own songs, texts and noise seeds; the training voices): more sources at
+# the same size of val and test (a learning curve: docs/dataset.md)
+TRAIN_SHARDS = {"default": 2, "tiny": 1}
 SONG_SECONDS = 6.0
 MUSIC_AUDIBLE_DB = -5.0  # music at or above this music-to-rest ratio: label 1
 MUSIC_INAUDIBLE_DB = -30.0  # music at or below it counts as not audible: label 0
@@ -634,6 +638,68 @@ def _manifest_matches(out: Path, seed: int, size: str, vers: dict[str, object]) 
         return False
 
 
+def _build_part(
+    seed: int, splits: tuple[str, ...], size: str, jobs: int
+) -> dict[str, tuple[dict[str, np.ndarray], int, int]]:
+    """Render the sources of ``splits`` for ``seed`` and make their clips: per split, the
+    arrays of its file, and how many songs and utterances it drew from."""
+    tiny = size == "tiny"
+    ctx = multiprocessing.get_context("fork")
+    plans = {s: _plan(seed, s, size) for s in splits}
+    # 1. sources: songs (FluidSynth, batched per soundfont) and utterances
+    song_specs = {s: _song_specs(seed, s, plans[s][1], tiny) for s in splits}
+    utt_specs = {s: _utt_specs(seed, s, plans[s][2], tiny) for s in splits}
+    song_tasks, song_index = [], []
+    for s in splits:
+        for font in music.SOUNDFONTS:
+            idx = [i for i, g in enumerate(song_specs[s]) if g.soundfont == font]
+            for chunk in _chunks(idx, 12):
+                song_tasks.append([song_specs[s][i] for i in chunk])
+                song_index.append((s, chunk))
+    utt_tasks, utt_index = [], []
+    for s in splits:
+        for synth, per in (("festival", 20), ("espeak", 40), ("flite", 20)):
+            idx = [i for i, (v, _) in enumerate(utt_specs[s]) if v.synth == synth]
+            for chunk in _chunks(idx, per):
+                utt_tasks.append(
+                    (seed * 1000 + SPLITS.index(s), chunk, [utt_specs[s][i] for i in chunk])
+                )
+                utt_index.append((s, chunk))
+    with ctx.Pool(jobs) as pool:
+        rendered = _run(pool, _render_songs, song_tasks, "songs (FluidSynth)")
+        spoken = _run(pool, _render_utts, utt_tasks, "utterances (espeak-ng, flite, festival)")
+    for s in splits:
+        _POOL[f"{s}/songs"] = [np.zeros(0)] * len(song_specs[s])
+        _POOL[f"{s}/utts"] = [np.zeros(0)] * len(utt_specs[s])
+        _POOL[f"{s}/song_groups"] = [g.group for g in song_specs[s]]
+        _POOL[f"{s}/utt_groups"] = [v.name for v, _ in utt_specs[s]]
+    for (s, chunk), xs in zip(song_index, rendered, strict=True):
+        for i, x in zip(chunk, xs, strict=True):
+            _POOL[f"{s}/songs"][i] = x
+    for (s, chunk), xs in zip(utt_index, spoken, strict=True):
+        for i, x in zip(chunk, xs, strict=True):
+            _POOL[f"{s}/utts"][i] = x
+    del rendered, spoken
+    # 2. clips: mix, process, label, features (workers fork with the pools in memory)
+    out = {}
+    with ctx.Pool(jobs) as pool:
+        for s in splits:
+            rows = _run(pool, _make_clip, [(seed, s, c) for c in plans[s][0]], f"{s} clips")
+            arrays = {
+                "codes": np.stack([r["codes"] for r in rows]).astype(np.uint8),
+                "label": np.array([r["label"] for r in rows], dtype=np.uint8),
+                "category": np.array([r["category"] for r in rows], dtype=np.str_),
+                "group": np.array([r["group"] for r in rows], dtype=np.str_),
+                "snr_db": np.array([r["snr_db"] for r in rows], dtype=np.float32),
+                "level_dbfs": np.array([r["level_dbfs"] for r in rows], dtype=np.float32),
+            }
+            if s == "test":
+                arrays["audio"] = np.stack([r["audio"] for r in rows]).astype(np.int16)
+            out[s] = (arrays, len(song_specs[s]), len(utt_specs[s]))
+    _POOL.clear()
+    return out
+
+
 def build(
     out: str | Path = DEFAULT_OUT,
     *,
@@ -658,80 +724,35 @@ def build(
         return m
     out.mkdir(parents=True, exist_ok=True)
     (out / "manifest.json").unlink(missing_ok=True)
-    tiny = size == "tiny"
     jobs = jobs or os.cpu_count() or 1
-    ctx = multiprocessing.get_context("fork")
-    plans = {s: _plan(seed, s, size) for s in SPLITS}
     t_start = time.time()
     print(f"dataset: building seed {seed}, size {size} into {out} on {jobs} processes")
-    # 1. sources: songs (FluidSynth, batched per soundfont) and utterances
-    song_specs = {s: _song_specs(seed, s, plans[s][1], tiny) for s in SPLITS}
-    utt_specs = {s: _utt_specs(seed, s, plans[s][2], tiny) for s in SPLITS}
-    song_tasks, song_index = [], []
-    for s in SPLITS:
-        for font in music.SOUNDFONTS:
-            idx = [i for i, g in enumerate(song_specs[s]) if g.soundfont == font]
-            for chunk in _chunks(idx, 12):
-                song_tasks.append([song_specs[s][i] for i in chunk])
-                song_index.append((s, chunk))
-    utt_tasks, utt_index = [], []
-    for s in SPLITS:
-        for synth, per in (("festival", 20), ("espeak", 40), ("flite", 20)):
-            idx = [i for i, (v, _) in enumerate(utt_specs[s]) if v.synth == synth]
-            for chunk in _chunks(idx, per):
-                utt_tasks.append(
-                    (seed * 1000 + SPLITS.index(s), chunk, [utt_specs[s][i] for i in chunk])
-                )
-                utt_index.append((s, chunk))
-    with ctx.Pool(jobs) as pool:
-        rendered = _run(pool, _render_songs, song_tasks, "songs (FluidSynth)")
-        spoken = _run(pool, _render_utts, utt_tasks, "utterances (espeak-ng, flite, festival)")
-    for s in SPLITS:
-        _POOL[f"{s}/songs"] = [np.zeros(0)] * len(song_specs[s])
-        _POOL[f"{s}/utts"] = [np.zeros(0)] * len(utt_specs[s])
-        _POOL[f"{s}/song_groups"] = [g.group for g in song_specs[s]]
-        _POOL[f"{s}/utt_groups"] = [v.name for v, _ in utt_specs[s]]
-    for (s, chunk), xs in zip(song_index, rendered, strict=True):
-        for i, x in zip(chunk, xs, strict=True):
-            _POOL[f"{s}/songs"][i] = x
-    for (s, chunk), xs in zip(utt_index, spoken, strict=True):
-        for i, x in zip(chunk, xs, strict=True):
-            _POOL[f"{s}/utts"][i] = x
-    del rendered, spoken
-    # 2. clips: mix, process, label, features (workers fork with the pools in memory)
+    parts = [_build_part(seed, SPLITS, size, jobs)]
+    for k in range(1, TRAIN_SHARDS[size]):
+        print(f"dataset: train shard {k + 1} of {TRAIN_SHARDS[size]} (seed {seed + k})")
+        parts.append(_build_part(seed + k, ("train",), size, jobs))
     counts: dict[str, object] = {}
-    with ctx.Pool(jobs) as pool:
-        for s in SPLITS:
-            clips = plans[s][0]
-            rows = _run(pool, _make_clip, [(seed, s, c) for c in clips], f"{s} clips")
-            arrays = {
-                "codes": np.stack([r["codes"] for r in rows]).astype(np.uint8),
-                "label": np.array([r["label"] for r in rows], dtype=np.uint8),
-                "category": np.array([r["category"] for r in rows], dtype=np.str_),
-                "group": np.array([r["group"] for r in rows], dtype=np.str_),
-                "snr_db": np.array([r["snr_db"] for r in rows], dtype=np.float32),
-                "level_dbfs": np.array([r["level_dbfs"] for r in rows], dtype=np.float32),
-            }
-            if s == "test":
-                arrays["audio"] = np.stack([r["audio"] for r in rows]).astype(np.int16)
-            np.savez(out / f"{s}.npz", **arrays)
-            cats: dict[str, int] = {}
-            for c in arrays["category"]:
-                cats[str(c)] = cats.get(str(c), 0) + 1
-            counts[s] = {
-                "clips": len(rows),
-                "music": int(arrays["label"].sum()),
-                "not_music": int(len(rows) - arrays["label"].sum()),
-                "songs": len(song_specs[s]),
-                "utterances": len(utt_specs[s]),
-                "categories": dict(sorted(cats.items())),
-            }
-    _POOL.clear()
+    for s in SPLITS:
+        got = [part[s] for part in parts if s in part]
+        arrays = {f: np.concatenate([a[f] for a, _, _ in got]) for f in got[0][0]}
+        np.savez(out / f"{s}.npz", **arrays)
+        cats: dict[str, int] = {}
+        for c in arrays["category"]:
+            cats[str(c)] = cats.get(str(c), 0) + 1
+        counts[s] = {
+            "clips": len(arrays["label"]),
+            "music": int(arrays["label"].sum()),
+            "not_music": int(len(arrays["label"]) - arrays["label"].sum()),
+            "songs": sum(n for _, n, _ in got),
+            "utterances": sum(n for _, _, n in got),
+            "categories": dict(sorted(cats.items())),
+        }
     manifest = {
         "format": FORMAT,
         "version": VERSION,
         "seed": seed,
         "size": size,
+        "train_shard_seeds": [seed + k for k in range(TRAIN_SHARDS[size])],
         "window_samples": WINDOW_SAMPLES,
         "frames": FRAMES,
         "sample_rate": RATE,

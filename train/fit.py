@@ -1,6 +1,6 @@
 """Quantization-aware training of the music detector (JAX + optax, CPU).
 
-    python -m train.fit [--data data/corpus] [--hidden 32] [--seed 0] [--epochs 60]
+    python -m train.fit [--data data/corpus] [--hidden 32] [--seed 0] [--epochs 30]
                         [--out vectors/detector_weights_music_h32.npz] [--help: every knob]
 
 Reads the corpus of ``make dataset`` (``train.corpus.load``: train and val splits of 198-frame
@@ -44,6 +44,10 @@ Writes the weight file (``DetectorWeights.save``, its note says how it was made)
 training record beside it (same name, ``.json``: data hash, seed, epochs, hyperparameters,
 per-epoch history, wall time, weight-grid fit, threshold and its validation operating point).
 
+``--train-fraction F`` trains on a seeded share F of the training sources only
+(``keep_sources``: a song's windows stay together, and for one seed each smaller set is inside
+the larger): the points of a learning curve (``docs/dataset.md``).
+
 Everything is seeded by ``--seed``: the same data and seed give the same weight file bytes.
 """
 
@@ -54,7 +58,7 @@ import json
 import platform
 import sys
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -86,7 +90,7 @@ class FitConfig:
 
     hidden: int = 32
     seed: int = 0
-    epochs: int = 60
+    epochs: int = 30
     batch: int = 64
     lr: float = 1e-2
     lr_final_fraction: float = 0.1  # cosine decay from lr to lr * this over the epochs
@@ -118,6 +122,9 @@ class FitConfig:
     # threshold rule: validation FPR at most this (SPEC: at most 5 % of speech and
     # everyday-sound windows flagged)
     max_fpr: float = 0.05
+    # learning curve: train on this seeded share of the training split's sources only
+    # (keep_sources; the validation split stays whole)
+    train_fraction: float = 1.0
 
     def __post_init__(self) -> None:
         for name in ("hidden", "epochs", "batch", "patience"):
@@ -136,6 +143,8 @@ class FitConfig:
         if self.aux_from >= window - 1:
             raise ValueError(f"aux_from={self.aux_from} must be below the window's last "
                              f"frame ({window - 1})")
+        if not 0 < self.train_fraction <= 1:
+            raise ValueError(f"train_fraction={self.train_fraction} must be in (0, 1]")
         if not self.lr > 0:
             raise ValueError(f"lr={self.lr} must be > 0")
         for name in ("gain_db", "tilt_db"):
@@ -158,6 +167,24 @@ def load_split(root: Path, split: str) -> Any:
         return corpus.load(root, split)
     except (OSError, ValueError, KeyError) as exc:
         raise FitError(f"{root}: cannot load the {split} split: {exc}") from None
+
+
+def keep_sources(split: Any, fraction: float, seed: int) -> Any:
+    """``split`` with only a seeded ``fraction`` of its sources (a window's song, else its first
+    source: :func:`train.metrics.resampling_unit`) and their windows, for a learning curve: for
+    one seed, each smaller set is inside the next."""
+    from train.corpus import FIELDS
+
+    if not 0 < fraction <= 1:
+        raise FitError(f"train_fraction={fraction} must be in (0, 1]")
+    if fraction == 1:
+        return split
+    units = np.array([metrics.resampling_unit(g) for g in split.group])
+    names = np.unique(units)
+    rank = np.random.default_rng(seed).permutation(len(names))
+    keep = np.isin(units, names[rank < max(1, round(fraction * len(names)))])
+    return replace(split, **{f: getattr(split, f)[keep] for f in FIELDS},
+                   audio=None if split.audio is None else split.audio[keep])
 
 
 def data_hash(root: Path) -> str:
@@ -266,6 +293,7 @@ def fit(data: Path, fc: FitConfig, *, log: Any = print) -> tuple[DetectorWeights
     cfg = DetectorConfig(hidden=fc.hidden)
     sha = data_hash(data)
     tr, va = load_split(data, "train"), load_split(data, "val")
+    tr = keep_sources(tr, fc.train_fraction, fc.seed)
     for name, split in (("train", tr), ("val", va)):
         if split.codes.ndim != 3 or split.codes.shape[1:] != (cfg.window, cfg.inputs):
             raise FitError(f"{data}: {name} codes have shape {split.codes.shape}, expected "

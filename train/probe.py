@@ -1,7 +1,8 @@
 """A ceiling probe: is the detector or the data the limit?
 
     python -m train.probe [--data data/corpus] [--weights vectors/detector_weights_music_h32.npz]
-                          [--epochs 20] [--channels 64] [--seed 0] [--out results/eval/probe.md]
+                          [--epochs 10] [--channels 64] [--seed 0] [--train-fraction 1]
+                          [--out results/eval/probe.md]
 
 Trains a larger, unconstrained float model on the same 198 x 32 feature codes as the chip's
 detector, and compares the two on the test split.  The probe is a 1-D CNN over the frames: four
@@ -16,7 +17,10 @@ The report gives, for the detector (bit-accurate fixed model at its recorded thr
 probe and the mean of the two scores: accuracy, TPR at 1 % FPR, AUC, and how many test windows
 each gets wrong and both get wrong.  If the larger model does no better, the detector's size is
 not what limits it; if the two miss different windows, the features still hold information
-that neither extracts.  These are figures, not tests, and the probe is not part of the chip.
+that neither extracts.  ``--train-fraction F`` trains the probe on a seeded share of the
+training sources (``train.fit.keep_sources``): with the same number of steps at each F
+(``--epochs 10 / F`` on the default corpus), a learning curve shows what more data of the
+same kind would buy.  These are figures, not tests, and the probe is not part of the chip.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from train.fit import (
     FitError,
     data_hash,
     gain_shift,
+    keep_sources,
     load_split,
     record_path,
 )
@@ -152,8 +157,9 @@ def _threshold(val_scores: np.ndarray, val_label: np.ndarray) -> float:
 
 
 def report(weights_path: Path, data: Path, epochs: int, channels: int, seed: int,
-           log: object = print) -> str:
+           train_fraction: float = 1.0, log: object = print) -> str:
     tr, va, te = (load_split(data, s) for s in ("train", "val", "test"))
+    tr = keep_sources(tr, train_fraction, seed)
     try:
         weights = DetectorWeights.load(weights_path)
     except (FileNotFoundError, ValueError) as exc:
@@ -189,7 +195,9 @@ def report(weights_path: Path, data: Path, epochs: int, channels: int, seed: int
     d_wrong, c_wrong = list(wrong.values())[:2]
     lines = ["# Ceiling probe: the detector against a larger unconstrained model", "",
              f"Data: `{data}` (sha256 {data_hash(data)[:16]}), {len(y)} test windows "
-             f"({int(y.sum())} music).  Probe: {channels} channels, seed {seed}, best of "
+             f"({int(y.sum())} music).  Probe: trained on {len(tr)} windows "
+             f"({100 * train_fraction:g} % of the training sources), {channels} channels, "
+             f"seed {seed}, best of "
              f"{epochs} epochs by validation loss (epoch {best_epoch}), trained in "
              f"{seconds:.0f} s.  Thresholds from the validation split.", "",
              "| model | threshold | accuracy | TPR @1 % FPR | AUC | test windows wrong |",
@@ -207,15 +215,18 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--weights", type=Path,
                    default=ROOT / "vectors" / "detector_weights_music_h32.npz",
                    help="the detector to compare (its training record beside it)")
-    p.add_argument("--epochs", type=int, default=20)
+    p.add_argument("--epochs", type=int, default=10)
     p.add_argument("--channels", type=int, default=64)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--train-fraction", type=float, default=1.0,
+                   help="train on this seeded share of the training sources (a learning curve)")
     p.add_argument("--out", type=Path, default=ROOT / "results" / "eval" / "probe.md")
     args = p.parse_args(argv)
     try:
         if args.epochs < 1 or args.channels < 1:
             raise FitError(f"--epochs {args.epochs} and --channels {args.channels} must be >= 1")
-        text = report(args.weights, args.data, args.epochs, args.channels, args.seed)
+        text = report(args.weights, args.data, args.epochs, args.channels, args.seed,
+                      args.train_fraction)
     except (FitError, ValueError) as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 1

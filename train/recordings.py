@@ -53,9 +53,13 @@ from refmodel.lstm.detector import detect
 from refmodel.lstm.weights import TRAINED, DetectorWeights, record_threshold
 from refmodel.mel.config import DEFAULT as FRONTEND
 from refmodel.mel.frontend import features
+from train import metrics
 
 ROOT = Path(__file__).resolve().parents[1]
 CLASSES = ("music", "not_music")
+# SPEC section 3: on real recordings, at least this share of music windows flagged and at most
+# this share of speech and everyday-sound windows
+GOAL_MUSIC, GOAL_OTHER = 0.90, 0.05
 DEFAULT_DIR = ROOT / "data" / "recordings"
 DEFAULT_OUT = ROOT / "results" / "recordings"
 # one detector window, 1.995 s: its first frame and a hop for each further one
@@ -112,6 +116,7 @@ def report(results: dict[str, list[FileResult]], weights_path: Path, threshold: 
         what = "true-positive rate" if c == "music" else "false-positive rate"
         share = f"{100 * k / n:.1f} %" if n else "-"
         lines.append(f"| `{c}/` | {len(rs)} | {n} | {k} | **{share}** | {what} |")
+    lines += ["", *goal_lines(results)]
     for c in CLASSES:
         lines += ["", f"## `{c}/`", "", "| file | seconds | windows | flagged | mean score |",
                   "| --- | ---: | ---: | ---: | ---: |"]
@@ -123,6 +128,30 @@ def report(results: dict[str, list[FileResult]], weights_path: Path, threshold: 
             lines.append(f"| {r.name} | {r.seconds:.1f} | {r.windows} | {int(r.flags.sum())} | "
                          f"{r.scores.mean():.3f} |")
     return "\n".join(lines)
+
+
+def goal_lines(results: dict[str, list[FileResult]]) -> list[str]:
+    """Where the SPEC's two goals meet the whole score range, whatever the threshold: the most
+    music flagged with at most GOAL_OTHER of the other windows, and the fewest other windows
+    with at least GOAL_MUSIC of the music."""
+    m, o = (np.concatenate([np.zeros(0), *(r.scores for r in results[c])]) for c in CLASSES)
+    if not len(m) or not len(o):
+        return ["(the goals need windows in both folders)"]
+    s, y = np.r_[m, o], np.r_[np.ones(len(m)), np.zeros(len(o))]
+    fpr, tpr, thr = metrics.roc(s, y)
+    i = int(np.argmax(np.where(fpr <= GOAL_OTHER, tpr, -1)))
+    j = int(np.argmax(tpr >= GOAL_MUSIC))
+    both = "met" if fpr[j] <= GOAL_OTHER else "not met"
+    return [f"Against the goals over every threshold (at least {100 * GOAL_MUSIC:.0f} % of "
+            f"music windows flagged, at most {100 * GOAL_OTHER:.0f} % of the others; AUC "
+            f"{metrics.auc(s, y):.4f}):",
+            f"- the most music with at most {100 * GOAL_OTHER:.0f} % of the others: threshold "
+            f"{min(thr[i], 1):.4f} flags {100 * tpr[i]:.1f} % of music, {100 * fpr[i]:.1f} % "
+            "of the others",
+            f"- the fewest others with at least {100 * GOAL_MUSIC:.0f} % of music: threshold "
+            f"{thr[j]:.4f} flags {100 * tpr[j]:.1f} % of music, {100 * fpr[j]:.1f} % of the "
+            "others",
+            f"- both goals at one threshold: **{both}**"]
 
 
 # ---------------------------------------------------------------------------- Debian set

@@ -76,6 +76,32 @@ def test_splits_share_no_source(tiny: Path) -> None:
     assert not tokens["val"] & tokens["test"]
 
 
+def test_train_shards_add_sources(tiny: Path, tmp_path: Path,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # two train shards: the seed's own train split, then the one seed + 1 would generate
+    monkeypatch.setitem(corpus.TRAIN_SHARDS, "tiny", 2)
+    m = corpus.build(tmp_path / "two", seed=3, size="tiny", jobs=2)
+    assert m["train_shard_seeds"] == [3, 4]
+    one, two = corpus.load(tiny, "train"), corpus.load(tmp_path / "two", "train")
+    second = corpus._build_part(4, ("train",), "tiny", 1)["train"][0]
+    for f in corpus.FIELDS:
+        joined = np.concatenate([getattr(one, f), second[f]])
+        assert np.array_equal(getattr(two, f), joined, equal_nan=joined.dtype.kind == "f")
+    assert m["counts"]["train"]["clips"] == 2 * len(one)
+    assert m["counts"]["train"]["songs"] == 2 * json.loads(
+        (tiny / "manifest.json").read_text())["counts"]["train"]["songs"]
+    for split in ("val", "test"):  # the other splits are the seed's own
+        a, b = corpus.load(tiny, split), corpus.load(tmp_path / "two", split)
+        assert np.array_equal(a.codes, b.codes) and np.array_equal(a.group, b.group)
+    # the second shard brings new sources, and none of the other splits'
+    first = {t for g in one.group for t in str(g).split("|")}
+    new = {t for g in second["group"] for t in str(g).split("|")} - first
+    assert any(t.startswith("song4") for t in new) and any(t.startswith("gen4.") for t in new)
+    held = {t for split in ("val", "test")
+            for g in corpus.load(tiny, split).group for t in str(g).split("|")}
+    assert not new & held
+
+
 def test_voice_settings_belong_to_one_split() -> None:
     for synth in ("espeak", "flite", "festival"):
         owners = {}

@@ -80,6 +80,11 @@ def test_pipeline_on_a_tiny_corpus(tmp_path: Path, capsys: pytest.CaptureFixture
         tables.append(rows + [line for line in text.splitlines() if "both" in line])
     assert tables[0] == tables[1] and len(tables[0]) == 6
     capsys.readouterr()
+    assert probe.main(["--data", str(data), "--weights", str(trained), "--epochs", "1",
+                       "--channels", "4", "--train-fraction", "0.5",
+                       "--out", str(out / "probe.md")]) == 0
+    assert "(50 % of the training sources)" in (out / "probe.md").read_text()
+    capsys.readouterr()
     assert probe.main(["--data", str(data), "--weights", str(trained), "--epochs", "0"]) == 1
     assert "--epochs 0" in capsys.readouterr().err
 
@@ -98,7 +103,34 @@ def test_bad_inputs_give_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "consistency=-1.0 must be >= 0" in capsys.readouterr().err
     assert fit.main(["--data", str(tmp_path), "--out", str(tmp_path / "w.txt")]) == 1
     assert "w.txt: must be a .npz file" in capsys.readouterr().err
+    assert fit.main(["--data", str(tmp_path), "--train-fraction", "0"]) == 1
+    assert "train_fraction=0.0 must be in (0, 1]" in capsys.readouterr().err
     DetectorWeights.random(0, hidden=16).save(tmp_path / "w.npz")
     assert evaluate.main(["--data", str(tmp_path / "none"), "--weights",
                           str(tmp_path / "w.npz")]) == 1
     assert "no manifest.json" in capsys.readouterr().err
+
+
+def test_keep_sources_keeps_whole_sources_nested() -> None:
+    # 40 songs of 3 windows each (alone or under a voice), 60 single-source windows
+    groups = [f"song{k}" if j else f"espeak:en+v{j}|song{k}" for k in range(40) for j in range(3)]
+    groups += [f"gen1.0.{k}" for k in range(60)]
+    n = len(groups)
+    split = corpus.Split(name="train", codes=np.zeros((n, 2, 2), np.uint8),
+                         label=np.arange(n, dtype=np.uint8) % 2,
+                         category=np.array(["x"] * n), group=np.array(groups),
+                         snr_db=np.zeros(n, np.float32), level_dbfs=np.arange(n, dtype=np.float32))
+    assert fit.keep_sources(split, 1.0, 0) is split
+    kept = {f: set(fit.keep_sources(split, f, 3).group) for f in (0.25, 0.5)}
+    half = fit.keep_sources(split, 0.5, 3)
+    songs = {g.split("|")[-1] for g in half.group if "song" in g}
+    others = [g for g in half.group if g.startswith("gen")]
+    assert len(songs) + len(others) == 50  # half of the 100 sources
+    for song in songs:  # a song's three windows stay together
+        assert sum(g.endswith(song) for g in half.group) == 3
+    assert kept[0.25] < kept[0.5]  # the smaller set is inside the larger one
+    # the other arrays follow the kept windows
+    assert [groups[int(i)] for i in half.level_dbfs] == list(half.group)
+    assert set(fit.keep_sources(split, 0.5, 4).group) != kept[0.5]
+    with pytest.raises(fit.FitError, match="train_fraction=0 must be in"):
+        fit.keep_sources(split, 0, 0)

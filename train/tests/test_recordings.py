@@ -35,13 +35,14 @@ def test_score_counts_the_cli_detections(folder: Path, tmp_path: Path,
     text = capsys.readouterr().out
     assert (out / "report.md").read_text().strip() == text.split("\nwrote ")[0].strip()
     # every file's flags are those `python -m refmodel detect --json` prints for it
-    flagged = {}
+    flagged, scores = {}, {}
     for c in recordings.CLASSES:
         for wav in sorted((folder / c).glob("*.wav")):
             refmodel_main(["detect", str(wav), "--json"])
             rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()
                     if line.startswith("{")]
             flagged[wav.name] = (len(rows), sum(r["flag"] for r in rows))
+            scores[wav.name] = np.array([r["score"] for r in rows])
     assert flagged["click.wav"] == (0, 0)
     for name in ("song.wav", "song_and_talk.wav", "talk.wav"):
         windows, k = flagged[name]
@@ -53,6 +54,17 @@ def test_score_counts_the_cli_detections(folder: Path, tmp_path: Path,
     talk = flagged["talk.wav"][1]
     assert f"| `not_music/` | 1 | 2 | {talk} | **{100 * talk / 2:.1f} %** |" in text
     assert "| click.wav | 0.5 | skipped: shorter than one window (1.995 s) | | |" in text
+
+    # the goal lines, against every threshold tried one by one
+    m = np.concatenate([scores["song.wav"], scores["song_and_talk.wav"]])
+    o = scores["talk.wav"]
+    shares = [(np.mean(m >= t), np.mean(o >= t)) for t in np.r_[m, o, 2.0]]
+    most = max(tp for tp, fp in shares if fp <= recordings.GOAL_OTHER)
+    fewest = min(fp for tp, fp in shares if tp >= recordings.GOAL_MUSIC)
+    assert f"flags {100 * most:.1f} % of music, " in text.split("- the most music")[1]
+    assert f"of music, {100 * fewest:.1f} % of the others" in text.split("- the fewest")[1]
+    both = "met" if fewest <= recordings.GOAL_OTHER else "not met"
+    assert f"both goals at one threshold: **{both}**" in text
 
 
 def test_bad_input_is_one_line(folder: Path, tmp_path: Path,
