@@ -57,9 +57,7 @@ from train import metrics
 
 ROOT = Path(__file__).resolve().parents[1]
 CLASSES = ("music", "not_music")
-# SPEC section 3: on real recordings, at least this share of music windows flagged and at most
-# this share of speech and everyday-sound windows
-GOAL_MUSIC, GOAL_OTHER = 0.90, 0.05
+GOAL_MUSIC, GOAL_OTHER = metrics.SPEC_MUSIC_FLAGGED, metrics.SPEC_OTHER_FLAGGED
 DEFAULT_DIR = ROOT / "data" / "recordings"
 DEFAULT_OUT = ROOT / "results" / "recordings"
 # one detector window, 1.995 s: its first frame and a hop for each further one

@@ -65,6 +65,8 @@ def test_score_counts_the_cli_detections(folder: Path, tmp_path: Path,
     assert f"of music, {100 * fewest:.1f} % of the others" in text.split("- the fewest")[1]
     both = "met" if fewest <= recordings.GOAL_OTHER else "not met"
     assert f"both goals at one threshold: **{both}**" in text
+    assert recordings.goal_lines({"music": [], "not_music": []}) == [
+        "(the goals need windows in both folders)"]
 
 
 def test_bad_input_is_one_line(folder: Path, tmp_path: Path,
