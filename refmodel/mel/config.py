@@ -80,6 +80,8 @@ class FrontendConfig:
         for name in ("fft_bits", "twiddle_bits", "power_bits", "mel_acc_bits"):
             _require(2 <= getattr(self, name) <= 61, f"{name} must be in 2..61 (int64-safe)")
         _require(2 * self.fft_bits - 1 <= 61, "power of an fft_bits word must fit int64")
+        _require(self.fft_bits + self.twiddle_bits <= 52,
+                 "fft_bits + twiddle_bits must be <= 52 (the FFT's products exact in float64)")
         _require(0 < self.log_index_bits < self.log_mant_bits, "0 < log_index_bits < "
                  "log_mant_bits")
 

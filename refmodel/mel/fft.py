@@ -101,31 +101,8 @@ def fft_butterfly_stage(re: npt.ArrayLike, im: npt.ArrayLike, stage: int,
     cfg = resolve(cfg)
     if not 0 <= stage < cfg.fft_stages:
         raise ValueError(f"stage={stage} outside 0..{cfg.fft_stages - 1}")
-    re = np.asarray(re, dtype=np.int64)
-    im = np.asarray(im, dtype=np.int64)
-    n = cfg.fft_points
-    h = 1 << stage
-    shape = re.shape
-    vr = re.reshape(-1, n // (2 * h), 2, h)
-    vi = im.reshape(-1, n // (2 * h), 2, h)
-    twr, twi = twiddle_table(cfg)
-    k = np.arange(h) * (cfg.n_fft // (2 * h))
-    wr, wi = twr[k], twi[k]
-    ar, ai = vr[:, :, 0, :], vi[:, :, 0, :]
-    br, bi = vr[:, :, 1, :], vi[:, :, 1, :]
-    tr = br * wr - bi * wi
-    ti = br * wi + bi * wr
-    tf = cfg.twiddle_frac
-    shift = tf + cfg.fft_stage_shifts[stage]
-    bits = cfg.fft_bits
-    # all four outputs rounded in one call: (..., n / 2h, 4, h) holding a_re, b_re, a_im, b_im
-    out = np.empty(vr.shape[:2] + (4, h), dtype=np.int64)
-    for a, t, k in ((ar, tr, 0), (ai, ti, 2)):
-        np.left_shift(a, tf, out=out[:, :, k])
-        np.subtract(out[:, :, k], t, out=out[:, :, k + 1])
-        out[:, :, k] += t
-    out = fixed.round_sat(out, shift, bits)
-    return out[:, :, 0:2, :].reshape(shape), out[:, :, 2:4, :].reshape(shape)
+    z = _butterflies(_to_complex(re, im), stage, cfg)
+    return _to_int(z)
 
 
 def fft_stage(windowed: npt.ArrayLike, cfg: FrontendConfig | None = None) -> tuple[I64, I64]:
@@ -135,12 +112,59 @@ def fft_stage(windowed: npt.ArrayLike, cfg: FrontendConfig | None = None) -> tup
     ``2**-sum(fft_stage_shifts)``, natural order, signed 24-bit components.
     """
     cfg = resolve(cfg)
-    re, im = fft_load(windowed, cfg)
+    z = _to_complex(*fft_load(windowed, cfg))
     for s in range(cfg.fft_stages):
-        re, im = fft_butterfly_stage(re, im, s, cfg)
-    return re, im
+        z = _butterflies(z, s, cfg)
+    return _to_int(z)
 
 
+# The butterflies compute in complex128, exactly: every word is an integer, every product and
+# sum of the butterfly is an integer below 2**(fft_bits + twiddle_bits) <= 2**52 (checked by
+# FrontendConfig), and the scalings are powers of two, so float64 holds each value exactly and
+# the floor below is the integer round-half-up of fixed.round_shift.  Same values as the
+# int64 formula of the module docstring (test_butterfly_matches_python_ints), at a third of
+# the numpy passes.
+def _to_complex(re: npt.ArrayLike, im: npt.ArrayLike) -> npt.NDArray[np.complex128]:
+    re = np.asarray(re, dtype=np.int64)
+    z = np.empty(re.shape, dtype=np.complex128)
+    z.real = re
+    z.imag = np.asarray(im, dtype=np.int64)
+    return z
+
+
+def _to_int(z: npt.NDArray[np.complex128]) -> tuple[I64, I64]:
+    return z.real.astype(np.int64), z.imag.astype(np.int64)
+
+
+@lru_cache(maxsize=64)
+def _stage_twiddles(cfg: FrontendConfig, stage: int) -> npt.NDArray[np.complex128]:
+    """``W_256^j`` of one stage, already scaled by ``2**-(twiddle_frac + shift_s)``."""
+    h = 1 << stage
+    twr, twi = twiddle_table(cfg)
+    k = np.arange(h) * (cfg.n_fft // (2 * h))
+    w = (twr[k] + 1j * twi[k]) * 2.0 ** -(cfg.twiddle_frac + cfg.fft_stage_shifts[stage])
+    w.flags.writeable = False
+    return w
+
+
+def _butterflies(z: npt.NDArray[np.complex128], stage: int, cfg: FrontendConfig
+                 ) -> npt.NDArray[np.complex128]:
+    """``a' = round_sat(a * 2**-shift + W b)``, ``b' = round_sat(a * 2**-shift - W b)``."""
+    n = cfg.fft_points
+    h = 1 << stage
+    v = z.reshape(-1, n // (2 * h), 2, h)
+    t = v[:, :, 1, :] * _stage_twiddles(cfg, stage)
+    a = v[:, :, 0, :] * 2.0 ** -cfg.fft_stage_shifts[stage]
+    a += 0.5 + 0.5j  # the rounding constant of round-half-up, in both components
+    out = np.empty(v.shape, dtype=np.complex128)
+    np.add(a, t, out=out[:, :, 0, :])
+    np.subtract(a, t, out=out[:, :, 1, :])
+    f = out.view(np.float64)
+    np.floor(f, out=f)
+    lo, hi = fixed.sat_limits(cfg.fft_bits)
+    np.maximum(f, lo, out=f)
+    np.minimum(f, hi, out=f)
+    return out.reshape(z.shape)
 
 
 def stage_bounds(cfg: FrontendConfig | None = None) -> npt.NDArray[np.float64]:

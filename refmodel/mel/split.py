@@ -16,14 +16,26 @@ Complex words are passed as two int64 arrays (real, imaginary) of the same shape
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import numpy.typing as npt
 
 from refmodel import fixed
 from refmodel.mel.config import FrontendConfig, resolve
-from refmodel.mel.fft import twiddle_table
+from refmodel.mel.fft import _to_complex, _to_int, twiddle_table
 
 I64 = npt.NDArray[np.int64]
+
+
+@lru_cache(maxsize=8)
+def _split_twiddles(cfg: FrontendConfig) -> npt.NDArray[np.complex128]:
+    """``-j W_512^k`` for ``k = 0..n_fft/4``, scaled by ``2**-(twiddle_frac + 1)``."""
+    twr, twi = twiddle_table(cfg)
+    k = np.arange(cfg.fft_points // 2 + 1)
+    w = (twr[k] + 1j * twi[k]) * -1j * 2.0 ** -(cfg.twiddle_frac + 1)
+    w.flags.writeable = False
+    return w
 
 
 def split_stage(zr: npt.ArrayLike, zi: npt.ArrayLike, cfg: FrontendConfig | None = None
@@ -42,26 +54,24 @@ def split_stage(zr: npt.ArrayLike, zi: npt.ArrayLike, cfg: FrontendConfig | None
         raise ValueError(f"Z: expected matching (..., {n}) arrays, got {zr.shape}, {zi.shape}")
     k = np.arange(n // 2 + 1)
     m = (n - k) % n
-    zkr, zki, zmr, zmi = zr[..., k], zi[..., k], zr[..., m], zi[..., m]
-    sar = zkr + zmr
-    sai = zki - zmi
-    sbr = zki + zmi
-    sbi = zmr - zkr
-    twr, twi = twiddle_table(cfg)
-    wr, wi = twr[k], twi[k]
-    tr = sbr * wr - sbi * wi
-    ti = sbr * wi + sbi * wr
-    tf = cfg.twiddle_frac
-    shift = tf + 1
-    bits = cfg.fft_bits
-    sar_s = sar << tf
-    sai_s = sai << tf
-    xr = np.empty(zr.shape[:-1] + (n + 1,), dtype=np.int64)
-    xi = np.empty_like(xr)
+    # in complex128, exactly, as the FFT's butterflies (refmodel.mel.fft._butterflies): the
+    # words, products and sums are integers below 2**(fft_bits + twiddle_bits + 2) <= 2**54
+    # scaled by powers of two, and the floor of (x + 1/2) is round-half-up
+    z = _to_complex(zr, zi)
+    zk, zm = z[..., k], np.conj(z[..., m])
+    sa = zk + zm  # 2 A[k]
+    t = (zk - zm) * _split_twiddles(cfg)  # W (-j (Z[k] - conj Z[m])) / 2**(twiddle_frac + 1)
+    sa *= 0.5
+    x = np.empty(z.shape[:-1] + (n + 1,), dtype=np.complex128)
     # X[256-k] for k = 0..128 covers bins 256..128; write it first so that bin 128 ends up
     # from the X[k] formula (both formulas give the same value there).
-    xr[..., n - k] = fixed.round_sat(sar_s - tr, shift, bits)
-    xi[..., n - k] = fixed.round_sat(-sai_s + ti, shift, bits)
-    xr[..., k] = fixed.round_sat(sar_s + tr, shift, bits)
-    xi[..., k] = fixed.round_sat(sai_s + ti, shift, bits)
+    x[..., n - k] = np.conj(sa - t)
+    x[..., k] = sa + t
+    x += 0.5 + 0.5j
+    f = x.view(np.float64)
+    np.floor(f, out=f)
+    lo, hi = fixed.sat_limits(cfg.fft_bits)
+    np.maximum(f, lo, out=f)
+    np.minimum(f, hi, out=f)
+    xr, xi = _to_int(x)
     return xr, xi

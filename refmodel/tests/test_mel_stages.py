@@ -55,29 +55,30 @@ def test_window_table_and_stage(frames: np.ndarray) -> None:
     assert np.abs(v).max() < 2 ** (CFG.fft_in_bits - 1)
 
 
-def test_butterfly_matches_python_ints() -> None:
+@pytest.mark.parametrize("lim", [2**21, 2**23])
+def test_butterfly_matches_python_ints(lim: int) -> None:
+    # every output word of four stages; full-scale words (2**23) make the outputs saturate
     rng = np.random.default_rng(5)
-    lim = 2**21
-    re = rng.integers(-lim, lim, (3, 256))
-    im = rng.integers(-lim, lim, (3, 256))
+    re = rng.integers(-lim, lim, (2, 256))
+    im = rng.integers(-lim, lim, (2, 256))
     twr, twi = fft.twiddle_table()
+    saturated = 0
     for stage in (0, 3, 4, 7):
         out_r, out_i = fft.fft_butterfly_stage(re, im, stage)
         h = 1 << stage
         sh = TF + CFG.fft_stage_shifts[stage]
-        for p in (0, 1, h - 1 if h > 1 else 0, 100, 255):
-            if p % (2 * h) >= h:
-                p -= h
-            j = p % h
-            kk = j * (512 // (2 * h))
+        for p in (p for p in range(256) if p % (2 * h) < h):
+            kk = (p % h) * (512 // (2 * h))
             ar, ai = int(re[1, p]), int(im[1, p])
             br, bi = int(re[1, p + h]), int(im[1, p + h])
             tr = br * int(twr[kk]) - bi * int(twi[kk])
             ti = br * int(twi[kk]) + bi * int(twr[kk])
-            assert out_r[1, p] == _sat(_rhu((ar << TF) + tr, sh), 24)
-            assert out_i[1, p] == _sat(_rhu((ai << TF) + ti, sh), 24)
-            assert out_r[1, p + h] == _sat(_rhu((ar << TF) - tr, sh), 24)
-            assert out_i[1, p + h] == _sat(_rhu((ai << TF) - ti, sh), 24)
+            want = [_rhu((ar << TF) + tr, sh), _rhu((ai << TF) + ti, sh),
+                    _rhu((ar << TF) - tr, sh), _rhu((ai << TF) - ti, sh)]
+            got = [out_r[1, p], out_i[1, p], out_r[1, p + h], out_i[1, p + h]]
+            assert got == [_sat(w, 24) for w in want], (stage, p)
+            saturated += sum(_sat(w, 24) != w for w in want)
+    assert (saturated > 0) == (lim == 2**23)
 
 
 def test_fft_and_split_against_float_dft(frames: np.ndarray) -> None:
@@ -101,22 +102,27 @@ def test_fft_and_split_against_float_dft(frames: np.ndarray) -> None:
     assert not xi[:, 0].any() and not xi[:, 256].any()
 
 
-def test_split_stage_single_pair_python_ints() -> None:
+@pytest.mark.parametrize("lim", [2**22, 2**23])
+def test_split_stage_python_ints(lim: int) -> None:
+    # every bin; full-scale words (2**23) make some outputs saturate
     rng = np.random.default_rng(9)
-    zr = rng.integers(-2**22, 2**22, 256)
-    zi = rng.integers(-2**22, 2**22, 256)
+    zr = rng.integers(-lim, lim, 256)
+    zi = rng.integers(-lim, lim, 256)
     xr, xi = split.split_stage(zr, zi)
     twr, twi = fft.twiddle_table()
-    for k in (0, 1, 77, 128):
+    saturated = 0
+    for k in range(129):
         m = (256 - k) % 256
         sar, sai = int(zr[k] + zr[m]), int(zi[k] - zi[m])
         sbr, sbi = int(zi[k] + zi[m]), int(zr[m] - zr[k])
         tr = sbr * int(twr[k]) - sbi * int(twi[k])
         ti = sbr * int(twi[k]) + sbi * int(twr[k])
-        assert xr[k] == _sat(_rhu((sar << TF) + tr, TF + 1), 24)
-        assert xi[k] == _sat(_rhu((sai << TF) + ti, TF + 1), 24)
-        assert xr[256 - k] == _sat(_rhu((sar << TF) - tr, TF + 1), 24)
-        assert xi[256 - k] == _sat(_rhu(-(sai << TF) + ti, TF + 1), 24)
+        want = [_rhu((sar << TF) + tr, TF + 1), _rhu((sai << TF) + ti, TF + 1),
+                _rhu((sar << TF) - tr, TF + 1), _rhu(-(sai << TF) + ti, TF + 1)]
+        got = [xr[k], xi[k], xr[256 - k], xi[256 - k]]
+        assert got == [_sat(w, 24) for w in want], k
+        saturated += sum(_sat(w, 24) != w for w in want)
+    assert (saturated > 0) == (lim == 2**23)
 
 
 def test_no_overflow_bound() -> None:
@@ -231,3 +237,9 @@ def test_stages_reject_bad_shapes() -> None:
         filterbank.mel_stage(np.full((1, 257), 2**40))
     with pytest.raises(ValueError):
         log2.log2_stage(np.array([-1]))
+
+
+def test_config_refuses_words_too_wide_for_the_exact_fft() -> None:
+    # the FFT and split compute in float64 (exact below 2**53): wider words are refused
+    with pytest.raises(ValueError, match="fft_bits \\+ twiddle_bits"):
+        FrontendConfig(twiddle_bits=30)
