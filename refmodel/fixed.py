@@ -71,6 +71,21 @@ def round_sat(x: IntLike, shift: int, bits: int) -> npt.NDArray[np.int64]:
     return r
 
 
+def round_sat_float(f: npt.NDArray[np.float64], bits: int) -> npt.NDArray[np.float64]:
+    """:func:`round_sat` on float64 values ``f = x / 2**shift``, in place: ``floor(f + 1/2)``
+    clamped to the signed ``bits``-wide range.  Exact (the same integers as ``round_sat(x,
+    shift, bits)``) while every ``x`` and ``x / 2**shift + 1/2`` is held exactly, i.e. ``x``
+    is an integer below ``2**52`` in magnitude; the FFT and split models compute that way
+    (``refmodel/mel/fft.py``).  A complex128 array is rounded per component through
+    ``z.view(np.float64)``.  Returns ``f``."""
+    lo, hi = sat_limits(bits)
+    f += 0.5
+    np.floor(f, out=f)
+    np.maximum(f, lo, out=f)
+    np.minimum(f, hi, out=f)
+    return f
+
+
 def round_sat_flag(x: IntLike, shift: int, bits: int) -> tuple[npt.NDArray[np.int64],
                                                              npt.NDArray[np.bool_]]:
     """:func:`round_sat` plus the ``sat_o`` flag (True where the value was clipped)."""

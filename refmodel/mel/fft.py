@@ -121,7 +121,7 @@ def fft_stage(windowed: npt.ArrayLike, cfg: FrontendConfig | None = None) -> tup
 # The butterflies compute in complex128, exactly: every word is an integer, every product and
 # sum of the butterfly is an integer below 2**(fft_bits + twiddle_bits) <= 2**52 (checked by
 # FrontendConfig), and the scalings are powers of two, so float64 holds each value exactly and
-# the floor below is the integer round-half-up of fixed.round_shift.  Same values as the
+# fixed.round_sat_float gives the integers of fixed.round_sat.  Same values as the
 # int64 formula of the module docstring (test_butterfly_matches_python_ints), at a third of
 # the numpy passes.
 def _to_complex(re: npt.ArrayLike, im: npt.ArrayLike) -> npt.NDArray[np.complex128]:
@@ -155,15 +155,10 @@ def _butterflies(z: npt.NDArray[np.complex128], stage: int, cfg: FrontendConfig
     v = z.reshape(-1, n // (2 * h), 2, h)
     t = v[:, :, 1, :] * _stage_twiddles(cfg, stage)
     a = v[:, :, 0, :] * 2.0 ** -cfg.fft_stage_shifts[stage]
-    a += 0.5 + 0.5j  # the rounding constant of round-half-up, in both components
     out = np.empty(v.shape, dtype=np.complex128)
     np.add(a, t, out=out[:, :, 0, :])
     np.subtract(a, t, out=out[:, :, 1, :])
-    f = out.view(np.float64)
-    np.floor(f, out=f)
-    lo, hi = fixed.sat_limits(cfg.fft_bits)
-    np.maximum(f, lo, out=f)
-    np.minimum(f, hi, out=f)
+    fixed.round_sat_float(out.view(np.float64), cfg.fft_bits)
     return out.reshape(z.shape)
 
 

@@ -56,7 +56,7 @@ def split_stage(zr: npt.ArrayLike, zi: npt.ArrayLike, cfg: FrontendConfig | None
     m = (n - k) % n
     # in complex128, exactly, as the FFT's butterflies (refmodel.mel.fft._butterflies): the
     # words, products and sums are integers below 2**(fft_bits + twiddle_bits + 2) <= 2**54
-    # scaled by powers of two, and the floor of (x + 1/2) is round-half-up
+    # scaled by powers of two, rounded by fixed.round_sat_float
     z = _to_complex(zr, zi)
     zk, zm = z[..., k], np.conj(z[..., m])
     sa = zk + zm  # 2 A[k]
@@ -67,11 +67,5 @@ def split_stage(zr: npt.ArrayLike, zi: npt.ArrayLike, cfg: FrontendConfig | None
     # from the X[k] formula (both formulas give the same value there).
     x[..., n - k] = np.conj(sa - t)
     x[..., k] = sa + t
-    x += 0.5 + 0.5j
-    f = x.view(np.float64)
-    np.floor(f, out=f)
-    lo, hi = fixed.sat_limits(cfg.fft_bits)
-    np.maximum(f, lo, out=f)
-    np.minimum(f, hi, out=f)
-    xr, xi = _to_int(x)
-    return xr, xi
+    fixed.round_sat_float(x.view(np.float64), cfg.fft_bits)
+    return _to_int(x)

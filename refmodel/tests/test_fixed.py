@@ -41,6 +41,19 @@ def test_round_sat_is_round_then_saturate() -> None:
     assert fixed.round_sat(253, 1, 9) == 127
 
 
+@pytest.mark.parametrize("shift", [0, 1, 17])
+def test_round_sat_float_matches_exact_rounding(shift: int) -> None:
+    # ties of both signs, saturation at both ends, and integers up to 2**51
+    xs = list(range(-300, 301)) + [2**51 - 1, -(2**51), 3 << 40, -(3 << 40) - 1]
+    f = np.array([float(Fraction(x, 1 << shift)) for x in xs])
+    got = fixed.round_sat_float(f, 24)
+    want = [max(-(2**23), min(2**23 - 1, _round_half_up(x, shift))) for x in xs]
+    assert got.astype(np.int64).tolist() == want
+    z = (f[:4] + 1j * f[4:8]).astype(np.complex128)  # complex: rounded per component
+    fixed.round_sat_float(z.view(np.float64), 24)
+    assert z.real.tolist() == want[:4] and z.imag.tolist() == want[4:8]
+
+
 def test_signed_unsigned_round_trip() -> None:
     x = np.arange(-(1 << 11), 1 << 11)
     u = fixed.to_unsigned(x, 12)
