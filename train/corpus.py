@@ -58,7 +58,9 @@ FORMAT = "melstm-corpus"
 VERSION = 1
 FRAMES = 198
 WINDOW_SAMPLES = 400 + (FRAMES - 1) * 160  # 31920: exactly one detector window
-PRE_ROLL = 4000  # samples generated before the window so reverb tails are already there
+# samples generated before the window so reverb tails are already there; 4080 makes a clip
+# 36000 samples, a length with small prime factors for the noise generators' FFTs
+PRE_ROLL = 4080
 SPLITS = ("train", "val", "test")
 SIZES = {"default": (16000, 1300, 1300), "tiny": (24, 12, 12)}  # clips (train: per shard)
 # the train split is this many shards of SIZES[0] clips; shard k is the train split that seed +
@@ -653,7 +655,7 @@ def _build_part(
     for s in splits:
         for font in music.SOUNDFONTS:
             idx = [i for i, g in enumerate(song_specs[s]) if g.soundfont == font]
-            for chunk in _chunks(idx, 12):
+            for chunk in _chunks(idx, 48):
                 song_tasks.append([song_specs[s][i] for i in chunk])
                 song_index.append((s, chunk))
     utt_tasks, utt_index = [], []

@@ -647,47 +647,40 @@ def compose(
 def _midi(songs: list[Song], slot: float) -> mido.MidiFile:
     """One MIDI file holding ``songs`` at ``slot``-second intervals (960 ticks per second)."""
     tps = 960  # ticks per beat 480 at the default 120 bpm
-    events: list[tuple[int, int, mido.Message]] = []  # (tick, order, message)
+    # (tick, order, message type, fields): each message is built once, with its delta time
+    events: list[tuple[int, int, str, dict[str, int]]] = []
 
-    def at(t: float, order: int, msg: mido.Message) -> None:
-        events.append((int(round(t * tps)), order, msg))
+    def at(t: float, order: int, kind: str, **msg: int) -> None:
+        events.append((int(round(t * tps)), order, kind, msg))
 
     for i, song in enumerate(songs):
         t0 = i * slot
         for ch in range(16):
-            at(t0, 0, mido.Message("control_change", channel=ch, control=121, value=0))
-            at(t0, 1, mido.Message("control_change", channel=ch, control=91, value=0))
-            at(t0, 1, mido.Message("control_change", channel=ch, control=93, value=0))
+            at(t0, 0, "control_change", channel=ch, control=121, value=0)
+            at(t0, 1, "control_change", channel=ch, control=91, value=0)
+            at(t0, 1, "control_change", channel=ch, control=93, value=0)
         for ch, program in song.programs:
-            at(t0, 2, mido.Message("program_change", channel=ch, program=program))
+            at(t0, 2, "program_change", channel=ch, program=program)
             vol = 100 if ch == DRUM_CHANNEL else 90 + (ch * 7) % 30
-            at(t0, 3, mido.Message("control_change", channel=ch, control=7, value=min(vol, 127)))
+            at(t0, 3, "control_change", channel=ch, control=7, value=min(vol, 127))
         for t, ch, ctl, val in song.controls:
             if ctl < 0:
-                at(t0 + t, 4, mido.Message("pitchwheel", channel=ch, pitch=val - 8192))
+                at(t0 + t, 4, "pitchwheel", channel=ch, pitch=val - 8192)
             else:
-                at(t0 + t, 4, mido.Message("control_change", channel=ch, control=ctl, value=val))
+                at(t0 + t, 4, "control_change", channel=ch, control=ctl, value=val)
         for t, dur, ch, pitch, vel in song.notes:
-            at(t0 + t, 6, mido.Message("note_on", channel=ch, note=pitch, velocity=vel))
-            at(
-                t0 + min(t + dur, song.seconds),
-                5,
-                mido.Message("note_off", channel=ch, note=pitch, velocity=0),
-            )
+            at(t0 + t, 6, "note_on", channel=ch, note=pitch, velocity=vel)
+            at(t0 + min(t + dur, song.seconds), 5, "note_off", channel=ch, note=pitch, velocity=0)
         for ch in range(16):  # silence everything before the next slot
-            at(
-                t0 + song.seconds + 0.05,
-                7,
-                mido.Message("control_change", channel=ch, control=123, value=0),
-            )
-            at(t0 + slot - 0.3, 8, mido.Message("control_change", channel=ch, control=120, value=0))
+            at(t0 + song.seconds + 0.05, 7, "control_change", channel=ch, control=123, value=0)
+            at(t0 + slot - 0.3, 8, "control_change", channel=ch, control=120, value=0)
     events.sort(key=lambda e: (e[0], e[1]))
     mid = mido.MidiFile(ticks_per_beat=480)
     track = mido.MidiTrack()
     mid.tracks.append(track)
     last = 0
-    for tick, _, msg in events:
-        track.append(msg.copy(time=tick - last))
+    for tick, _, kind, msg in events:
+        track.append(mido.Message(kind, time=tick - last, **msg))
         last = tick
     return mid
 

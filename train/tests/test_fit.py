@@ -38,6 +38,13 @@ def test_pipeline_on_a_tiny_corpus(tmp_path: Path, capsys: pytest.CaptureFixture
     assert [(h["arithmetic"], h["epoch"]) for h in rec["history"]] == [
         ("float", 1), ("float", 2), ("chip", 0), ("chip", 1)]
     assert rec["hyperparameters"]["hidden"] == HIDDEN == w.hidden
+    # the chip phase keeps the lowest val loss among epochs within max_gap (else the smallest
+    # gap), and its float32 gap is the bit-accurate models' difference up to the last bits
+    chip = [h for h in rec["history"] if h["arithmetic"] == "chip"]
+    limit = rec["hyperparameters"]["max_gap"]
+    kept = min(chip, key=lambda h: (max(h["val_max_gap"] - limit, 0.0), h["val_loss"]))
+    assert rec["best_chip_epoch"] == kept["epoch"]
+    assert abs(kept["val_max_gap"] - rec["val"]["max_abs_fixed_minus_float"]) < 1e-3
     # the recorded threshold reproduces its recorded validation operating point
     val = corpus.load(data, "val")
     s = run_fixed(val.codes.reshape(-1, 32), w).score_int
