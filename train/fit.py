@@ -65,6 +65,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.special import expit
 
 from refmodel.lstm.config import DetectorConfig
 from refmodel.lstm.detector import run_fixed, scores_float
@@ -278,10 +279,6 @@ def mix_codes(a: np.ndarray, b: np.ndarray, ratio_db: np.ndarray) -> np.ndarray:
         np.uint8)
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (1.0 + np.tanh(0.5 * x))
-
-
 def _batches(n: int, batch: int, rng: np.random.Generator) -> list[np.ndarray]:
     """A shuffled epoch in equal batches (the last one wraps to the epoch's start)."""
     order = rng.permutation(n)
@@ -429,7 +426,7 @@ def fit(data: Path, fc: FitConfig, *, log: Any = print) -> tuple[DetectorWeights
             rank: tuple[float, ...] = (val_loss,)
             gap_text = ""
             if arith == "chip":
-                gap = float(np.max(np.abs(_sigmoid(lg) - _sigmoid(
+                gap = float(np.max(np.abs(expit(lg) - expit(
                     predict(val_logits_float, params, va.codes)))))
                 entry["val_max_gap"] = gap
                 rank = (max(gap - fc.max_gap, 0.0), val_loss)

@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from scipy.special import expit
 
 from refmodel.lstm.detector import run_fixed
 from refmodel.lstm.weights import DetectorWeights
@@ -147,10 +148,6 @@ def predict(params: dict, codes: np.ndarray, chunk: int = 500) -> np.ndarray:
                            for k in range(0, len(codes), chunk)]).astype(np.float64)
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-x))
-
-
 def _threshold(val_scores: np.ndarray, val_label: np.ndarray) -> float:
     s_int = np.rint(val_scores * ONE).astype(np.int64)
     return metrics.choose_threshold(s_int, val_label, FitConfig().max_fpr, ONE) / ONE
@@ -177,7 +174,7 @@ def report(weights_path: Path, data: Path, epochs: int, channels: int, seed: int
                                      log=log)
     seconds = time.monotonic() - t0
     n_params = sum(int(np.size(v)) for v in params.values())
-    cnn = {s.name: _sigmoid(predict(params, s.codes)) for s in (va, te)}
+    cnn = {s.name: expit(predict(params, s.codes)) for s in (va, te)}
     mean = {k: (det[k] + cnn[k]) / 2 for k in det}
 
     y = te.label.astype(bool)
