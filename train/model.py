@@ -113,7 +113,8 @@ def codes_to_x(codes: jax.Array | npt.NDArray[np.uint8], cfg: DetectorConfig) ->
     return (jnp.asarray(codes, jnp.float32) - off) / off
 
 
-def logits(params: Params, x: jax.Array, every_frame: bool = False) -> jax.Array:
+def logits(params: Params, x: jax.Array, every_frame: bool = False,
+           noise: jax.Array | None = None) -> jax.Array:
     """Window logits of the float LSTM (no quantisation applied here).
 
     Args:
@@ -121,6 +122,9 @@ def logits(params: Params, x: jax.Array, every_frame: bool = False) -> jax.Array
         x: float32 (B, T, inputs) inputs in [-1, 1), one window per row.
         every_frame: also return the head's logit after every frame (for training's
             auxiliary loss; the chip reads only the last).
+        noise: float32 (T, B, 4H) added to the gate pre-activations z at every frame
+            (training only: a recurrence that must tolerate it keeps the chip's small
+            arithmetic errors from growing over the window).
 
     Returns:
         float32 (B,) logits ``w_out . h_T + b_out``, or (B, T) ``w_out . h_t + b_out``
@@ -128,6 +132,8 @@ def logits(params: Params, x: jax.Array, every_frame: bool = False) -> jax.Array
     """
     hid = params["w_hh"].shape[1]
     pre = jnp.einsum("btj,kj->tbk", x, params["w_ih"]) + params["b"]  # (T, B, 4H)
+    if noise is not None:
+        pre = pre + noise
     w_hh_t = params["w_hh"].T
 
     def step(carry: tuple[jax.Array, jax.Array], pre_t: jax.Array):
@@ -149,10 +155,10 @@ def logits(params: Params, x: jax.Array, every_frame: bool = False) -> jax.Array
 
 
 def qat_logits(params: Params, x: jax.Array, cfg: DetectorConfig,
-               every_frame: bool = False) -> jax.Array:
+               every_frame: bool = False, noise: jax.Array | None = None) -> jax.Array:
     """Logits of the float golden on the chip's weights: :func:`logits` on :func:`quantize` d
     params."""
-    return logits(quantize(params, cfg), x, every_frame)
+    return logits(quantize(params, cfg), x, every_frame, noise)
 
 
 def _ste(exact: jax.Array, chip: jax.Array) -> jax.Array:

@@ -136,6 +136,22 @@ def test_every_frame_logits_are_those_of_the_shorter_windows(arith: str) -> None
     assert np.std(every[:, -1] - every[:, 11]) > 0.01  # the frames differ
 
 
+def test_state_noise_is_added_to_the_pre_activations() -> None:
+    """Training's state noise enters z: the same noise at every frame is a bias change, and
+    noise that varies by frame moves the window's score."""
+    cfg = DetectorConfig(hidden=8)
+    params = model.from_weights(DetectorWeights.random(seed=6, hidden=8))
+    x = model.codes_to_x(_codes(np.random.default_rng(6), 3, 30).reshape(3, 30, 32), cfg)
+    delta = jnp.linspace(-0.3, 0.3, 4 * 8, dtype=jnp.float32)
+    same = jnp.broadcast_to(delta, (30, 3, 4 * 8))
+    shifted = dict(params, b=params["b"] + delta)
+    np.testing.assert_allclose(np.asarray(model.logits(params, x, noise=same)),
+                               np.asarray(model.logits(shifted, x)), atol=1e-5)
+    noisy = model.qat_logits(params, x, cfg, noise=0.05 * jax.random.normal(
+        jax.random.PRNGKey(0), (30, 3, 4 * 8)))
+    assert np.min(np.abs(np.asarray(noisy) - np.asarray(model.logits(params, x)))) > 1e-4
+
+
 @pytest.mark.parametrize("hidden", [8, 32])
 def test_chip_forward_follows_the_bit_accurate_model(hidden: int) -> None:
     """chip_logits is the chip's arithmetic in float32: the same head logits as run_fixed
