@@ -15,7 +15,11 @@ window's frames per batch, in two phases:
    pre-activation at every frame: a recurrence trained to shrug off small state errors does
    not amplify the chip's rounding over a window, so 50 epochs keep the chip's scores with
    the float golden's (at the learning rate 1e-2 it made three of five runs diverge, hence
-   5e-3; docs/dataset.md);
+   5e-3; docs/dataset.md).  After every epoch an exponential moving average of the
+   parameters (``--ema-decay`` per step) is scored on the validation split too, and kept
+   instead when its loss is the lower; tracking it leaves the trajectory as it is (on v7,
+   H = 64 kept epoch 44's average, validation loss 0.1137 against the best end point's
+   0.1187; for H = 32 the end point of epoch 47 stayed the best, the same weight bytes);
 2. ``--chip-epochs`` more in the chip's own arithmetic (``train.model.chip_logits``: its
    activation tables, rounded Q4.11 pre-activations, Q8.16 cell state, Q0.15 h) at the final
    learning rate, from the first phase's best parameters, keeping the lowest validation loss
@@ -43,7 +47,9 @@ dB, 0 = at or below the front end's floor):
   without music (label 0).  Every music style meets every noise, voice and tonal sound;
 - ``--gain-db G`` and ``--tilt-db S``: every window gets a random gain in [-G, +G] dB and a
   spectral tilt in [-S, +S] dB from the lowest band to the highest (a microphone's or an
-  EQ's slope), an additive shift per band; codes at 0 stay 0, the rest is clipped to 0..255.
+  EQ's slope), an additive shift per band; codes at 0 stay 0, the rest is clipped to 0..255;
+- ``--band-shift N``: every window's bands move by a random whole number of bands in [-N, N]
+  (``band_shift_codes``), a warp of the frequency axis: other voices and instruments.
 
 Then the bit-accurate fixed model (``refmodel.lstm.detector.run_fixed``) scores the validation
 split and the flag threshold is chosen on it (:data:`train.metrics.THRESHOLD_RULE`).
@@ -111,6 +117,10 @@ class FitConfig:
     # augmentation: a random spectral tilt per window, in [-tilt_db, +tilt_db] dB from the
     # lowest band to the highest (an EQ or microphone slope; additive in log-mel codes)
     tilt_db: float = 6.0
+    # augmentation: every window's bands moved by a random whole number of bands in
+    # [-band_shift, +band_shift] (band_shift_codes), a warp of the frequency axis like a
+    # vocal-tract-length or pitch perturbation (one band: about 10 % above 1 kHz); 0: none
+    band_shift: int = 0
     # auxiliary loss: the head's loss after every frame from aux_from on (the window's label
     # for each), weighted by aux_weight against the loss after the last frame
     aux_weight: float = 1.0
@@ -132,6 +142,11 @@ class FitConfig:
     # tolerate small errors in its state instead of amplifying the chip's rounding over the
     # window (the fixed-vs-float goal); 0: none
     state_noise: float = 0.05
+    # float phase: an exponential moving average of the parameters with this decay per step
+    # (0.999: about two epochs) is scored on the validation split after every epoch beside
+    # the parameters themselves, and kept when its loss is the lower; it does not change the
+    # training trajectory (0: off)
+    ema_decay: float = 0.999
     # chip phase: an epoch is kept only if its chip and float golden scores differ by at most
     # this on every validation window (the evaluation's goal is 0.02 on every test window)
     max_gap: float = 0.01
@@ -143,6 +158,8 @@ class FitConfig:
     train_fraction: float = 1.0
 
     def __post_init__(self) -> None:
+        if not 0 <= self.band_shift <= 4:
+            raise ValueError(f"band_shift={self.band_shift} must be in 0..4")
         for name in ("hidden", "epochs", "batch", "patience"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}={getattr(self, name)} must be >= 1")
@@ -166,6 +183,8 @@ class FitConfig:
         for name in ("gain_db", "tilt_db"):
             if not 0 <= getattr(self, name) <= 40:
                 raise ValueError(f"{name}={getattr(self, name)} must be in 0..40")
+        if not 0 <= self.ema_decay < 1:
+            raise ValueError(f"ema_decay={self.ema_decay} must be in [0, 1)")
         if not 0 < self.max_fpr < 1:
             raise ValueError(f"max_fpr={self.max_fpr} must be in (0, 1)")
 
@@ -243,6 +262,22 @@ def gain_shift(codes: np.ndarray, gain_db: np.ndarray) -> np.ndarray:
     shift = shift[:, None, None] if gain_db.ndim == 1 else shift[:, None, :]
     moved = np.clip(codes.astype(np.int16) + shift, 0, FRONTEND.code_max)
     return np.where(codes == 0, 0, moved).astype(np.uint8)
+
+
+def band_shift_codes(codes: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """Feature codes with each window's bands moved up by ``shift`` bands (down when
+    negative); the bands that move in from beyond the edge repeat the edge band.
+
+    Args:
+        codes: uint8 (B, T, 32).
+        shift: int (B,) bands per window.
+
+    Returns:
+        uint8 (B, T, 32).
+    """
+    n = codes.shape[-1]
+    src = np.clip(np.arange(n)[None, :] - np.asarray(shift)[:, None], 0, n - 1)
+    return np.take_along_axis(codes, src[:, None, :], axis=2)
 
 
 def window_weights(label: np.ndarray, category: np.ndarray, balance: float) -> np.ndarray:
@@ -373,6 +408,10 @@ def fit(data: Path, fc: FitConfig, *, log: Any = print) -> tuple[DetectorWeights
         return train_step, val_logits
 
     @jax.jit
+    def ema_step(avg, p):
+        return jax.tree.map(lambda a, q: a + (1 - fc.ema_decay) * (q - a), avg, p)
+
+    @jax.jit
     def val_logits_float(p, codes):
         return model.qat_logits(p, model.codes_to_x(codes, cfg), cfg)
 
@@ -422,7 +461,9 @@ def fit(data: Path, fc: FitConfig, *, log: Any = print) -> tuple[DetectorWeights
         # uniform noise of standard deviation noise_std
         half_width = np.float32(noise_std * np.sqrt(3.0))
         state = opt.init(params)
-        best = ((np.inf,), 0, params)
+        # the float phase's moving average of the parameters (FitConfig.ema_decay)
+        avg = params if arith == "float" and fc.ema_decay else None
+        best = ((np.inf,), 0, params, False)
         for epoch in range(0 if arith == "chip" else 1, n_epochs + 1):
             t0 = time.monotonic()
             losses = []
@@ -434,10 +475,15 @@ def fit(data: Path, fc: FitConfig, *, log: Any = print) -> tuple[DetectorWeights
                     gain = rng.uniform(-fc.gain_db, fc.gain_db, (len(idx), 1))
                     tilt = rng.uniform(-fc.tilt_db, fc.tilt_db, (len(idx), 1))
                     codes = gain_shift(codes, gain + tilt * BAND_SLOPE)
+                if fc.band_shift:
+                    codes = band_shift_codes(
+                        codes, rng.integers(-fc.band_shift, fc.band_shift + 1, len(idx)))
                 noise = None
                 if noise_std:
                     noise = (2 * noise_rng.random(noise_shape, np.float32) - 1) * half_width
                 params, state, loss = train_step(params, state, codes, y, w, noise)
+                if avg is not None:
+                    avg = ema_step(avg, params)
                 losses.append(float(loss))
             lg = predict(val_logits, params, va.codes)
             val_loss = bce(lg, y_va)
@@ -453,11 +499,18 @@ def fit(data: Path, fc: FitConfig, *, log: Any = print) -> tuple[DetectorWeights
                 entry["val_max_gap"] = gap
                 rank = (max(gap - fc.max_gap, 0.0), val_loss)
                 gap_text = f"  max |chip - float| {gap:.4f}"
+            kept = params
+            if avg is not None:
+                lg_avg = predict(val_logits, avg, va.codes)
+                entry["val_loss_average"] = bce(lg_avg, y_va)
+                gap_text = f"  average: val loss {entry['val_loss_average']:.4f}"
+                if entry["val_loss_average"] < val_loss:
+                    rank, kept = (entry["val_loss_average"],), avg
             history.append(entry | {"seconds": time.monotonic() - t0})
             mark = ""
             if rank < best[0]:
-                best = (rank, epoch, params)
-                mark = "  *best"
+                best = (rank, epoch, kept, kept is avg)
+                mark = "  *best" + (" (average)" if kept is avg else "")
             shown = "      -" if train_loss is None else f"{train_loss:.4f}"
             log(f"{arith:5s} epoch {epoch:3d}/{n_epochs}  loss {shown}  val loss {val_loss:.4f}"
                 f"  val acc {100 * val_acc:6.2f} %{gap_text}  ({time.monotonic() - t0:.1f} s)"
@@ -468,11 +521,12 @@ def fit(data: Path, fc: FitConfig, *, log: Any = print) -> tuple[DetectorWeights
         return best
 
     params = model.init_params(jax.random.PRNGKey(fc.seed), cfg)
-    _, best_epoch, params = run_phase("float", params, fc.epochs, fc.patience)
+    _, best_epoch, params, best_averaged = run_phase("float", params, fc.epochs, fc.patience)
     float_epochs = sum(h["arithmetic"] == "float" for h in history)
     best_chip_epoch = 0
     if fc.chip_epochs:
-        _, best_chip_epoch, params = run_phase("chip", params, fc.chip_epochs, fc.chip_epochs)
+        _, best_chip_epoch, params, _ = run_phase("chip", params, fc.chip_epochs,
+                                                  fc.chip_epochs)
 
     fit_report = model.saturation(params, cfg)
     weights = model.to_weights(params, cfg)
@@ -485,7 +539,8 @@ def fit(data: Path, fc: FitConfig, *, log: Any = print) -> tuple[DetectorWeights
     wall = time.monotonic() - t_start
     epochs_run = sum(h["train_loss"] is not None for h in history)
     note = (f"trained by python -m train.fit on corpus sha256 {sha}, seed {fc.seed}, "
-            f"{float_epochs} epochs (best {best_epoch}) + {epochs_run - float_epochs} in the "
+            f"{float_epochs} epochs (best {best_epoch}{', its average' if best_averaged else ''})"
+            f" + {epochs_run - float_epochs} in the "
             f"chip's arithmetic (best {best_chip_epoch}), H={fc.hidden}; threshold {thr:.6f} "
             f"({thr_int}/{cfg.sig_one})")
     weights = model.to_weights(params, cfg, note=note)
@@ -497,6 +552,7 @@ def fit(data: Path, fc: FitConfig, *, log: Any = print) -> tuple[DetectorWeights
         "hyperparameters": asdict(fc),
         "epochs_run": epochs_run,
         "best_epoch": best_epoch,
+        "best_is_average": best_averaged,
         "best_chip_epoch": best_chip_epoch,
         "history": history,
         "wall_s": wall,
@@ -515,8 +571,8 @@ def fit(data: Path, fc: FitConfig, *, log: Any = print) -> tuple[DetectorWeights
                      "optax": optax.__version__, "numpy": np.__version__},
     }
     op = record["val"]["fixed"]
-    log(f"best epoch {best_epoch}, chip epoch {best_chip_epoch}; threshold {thr:.4f} on val "
-        f"(fixed model): accuracy "
+    log(f"best epoch {best_epoch}{' (average)' if best_averaged else ''}, chip epoch "
+        f"{best_chip_epoch}; threshold {thr:.4f} on val (fixed model): accuracy "
         f"{100 * op['accuracy']:.2f} %, TPR {100 * op['tpr']:.2f} %, FPR {100 * op['fpr']:.2f} %"
         f"; max |fixed - float| {record['val']['max_abs_fixed_minus_float']:.4f}; "
         f"{wall:.0f} s")

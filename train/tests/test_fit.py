@@ -19,7 +19,7 @@ from train import corpus, evaluate, fit, probe  # noqa: E402
 HIDDEN = 8
 ARGS = ["--hidden", str(HIDDEN), "--epochs", "2", "--chip-epochs", "1", "--batch", "16",
         "--seed", "5", "--aux-weight", "0.5", "--consistency", "2", "--tilt-db", "6",
-        "--mix-fraction", "0.5", "--state-noise", "0.02"]
+        "--mix-fraction", "0.5", "--state-noise", "0.02", "--band-shift", "1"]
 
 
 def test_pipeline_on_a_tiny_corpus(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -39,6 +39,13 @@ def test_pipeline_on_a_tiny_corpus(tmp_path: Path, capsys: pytest.CaptureFixture
         ("float", 1), ("float", 2), ("chip", 0), ("chip", 1)]
     assert rec["hyperparameters"]["hidden"] == HIDDEN == w.hidden
     assert rec["hyperparameters"]["state_noise"] == 0.02
+    assert rec["hyperparameters"]["band_shift"] == 1
+    # the float phase keeps the lowest val loss of the parameters or their moving average
+    flt = [h for h in rec["history"] if h["arithmetic"] == "float"]
+    best = min(flt, key=lambda h: min(h["val_loss"], h["val_loss_average"]))
+    assert rec["best_epoch"] == best["epoch"]
+    assert rec["best_is_average"] == (best["val_loss_average"] < best["val_loss"])
+    assert ("its average" in w.note) == rec["best_is_average"]
     # the chip phase keeps the lowest val loss among epochs within max_gap (else the smallest
     # gap), and its float32 gap is the bit-accurate models' difference up to the last bits
     chip = [h for h in rec["history"] if h["arithmetic"] == "chip"]
@@ -111,6 +118,10 @@ def test_bad_inputs_give_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "consistency=-1.0 must be >= 0" in capsys.readouterr().err
     assert fit.main(["--data", str(tmp_path), "--state-noise", "-0.1"]) == 1
     assert "state_noise=-0.1 must be >= 0" in capsys.readouterr().err
+    assert fit.main(["--data", str(tmp_path), "--band-shift", "5"]) == 1
+    assert "band_shift=5 must be in 0..4" in capsys.readouterr().err
+    assert fit.main(["--data", str(tmp_path), "--ema-decay", "1"]) == 1
+    assert "ema_decay=1.0 must be in [0, 1)" in capsys.readouterr().err
     assert fit.main(["--data", str(tmp_path), "--out", str(tmp_path / "w.txt")]) == 1
     assert "w.txt: must be a .npz file" in capsys.readouterr().err
     assert fit.main(["--data", str(tmp_path), "--train-fraction", "0"]) == 1

@@ -13,7 +13,7 @@ from refmodel.lstm.detector import run_fixed, scores_float  # noqa: E402
 from refmodel.lstm.weights import DetectorWeights  # noqa: E402
 from refmodel.mel.config import DEFAULT as FRONTEND  # noqa: E402
 from train import model  # noqa: E402
-from train.fit import gain_shift, mix_codes, window_weights  # noqa: E402
+from train.fit import band_shift_codes, gain_shift, mix_codes, window_weights  # noqa: E402
 
 
 def _codes(rng: np.random.Generator, windows: int, window: int) -> np.ndarray:
@@ -83,6 +83,15 @@ def test_gain_shift_per_band() -> None:
     expect[0, :, 31] = 106
     expect[1, :, 0] = 94
     np.testing.assert_array_equal(moved, expect)
+
+
+def test_band_shift_moves_bands_and_repeats_the_edge() -> None:
+    codes = np.tile(np.arange(1, 33, dtype=np.uint8), (3, 2, 1))  # band k holds k + 1
+    moved = band_shift_codes(codes, np.array([1, 0, -2]))
+    np.testing.assert_array_equal(moved[0, 1], [1] + list(range(1, 32)))
+    np.testing.assert_array_equal(moved[1], codes[1])
+    np.testing.assert_array_equal(moved[2, 0], list(range(3, 33)) + [32, 32])
+    assert moved.dtype == np.uint8
 
 
 def test_window_weights_balance_classes_and_categories() -> None:
