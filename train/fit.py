@@ -484,11 +484,12 @@ def fit(data: Path, fc: FitConfig, *, log: Any = print) -> tuple[DetectorWeights
                 params, state, loss = train_step(params, state, codes, y, w, noise)
                 if avg is not None:
                     avg = ema_step(avg, params)
-                losses.append(float(loss))
+                losses.append(loss)  # no float() here: the host prepares the next batch
+                # while the step runs (JAX dispatches asynchronously)
             lg = predict(val_logits, params, va.codes)
             val_loss = bce(lg, y_va)
             val_acc = float(np.mean((lg >= 0) == (y_va > 0.5)))
-            train_loss = float(np.mean(losses)) if losses else None
+            train_loss = float(np.mean(np.array(losses, np.float64))) if losses else None
             entry = {"epoch": epoch, "arithmetic": arith, "train_loss": train_loss,
                      "val_loss": val_loss, "val_accuracy": val_acc}
             rank: tuple[float, ...] = (val_loss,)
