@@ -158,8 +158,6 @@ class FitConfig:
     train_fraction: float = 1.0
 
     def __post_init__(self) -> None:
-        if not 0 <= self.band_shift <= 4:
-            raise ValueError(f"band_shift={self.band_shift} must be in 0..4")
         for name in ("hidden", "epochs", "batch", "patience"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name}={getattr(self, name)} must be >= 1")
@@ -183,6 +181,8 @@ class FitConfig:
         for name in ("gain_db", "tilt_db"):
             if not 0 <= getattr(self, name) <= 40:
                 raise ValueError(f"{name}={getattr(self, name)} must be in 0..40")
+        if not 0 <= self.band_shift <= 4:
+            raise ValueError(f"band_shift={self.band_shift} must be in 0..4")
         if not 0 <= self.ema_decay < 1:
             raise ValueError(f"ema_decay={self.ema_decay} must be in [0, 1)")
         if not 0 < self.max_fpr < 1:
@@ -493,18 +493,18 @@ def fit(data: Path, fc: FitConfig, *, log: Any = print) -> tuple[DetectorWeights
             entry = {"epoch": epoch, "arithmetic": arith, "train_loss": train_loss,
                      "val_loss": val_loss, "val_accuracy": val_acc}
             rank: tuple[float, ...] = (val_loss,)
-            gap_text = ""
+            detail = ""
             if arith == "chip":
                 gap = float(np.max(np.abs(expit(lg) - expit(
                     predict(val_logits_float, params, va.codes)))))
                 entry["val_max_gap"] = gap
                 rank = (max(gap - fc.max_gap, 0.0), val_loss)
-                gap_text = f"  max |chip - float| {gap:.4f}"
+                detail = f"  max |chip - float| {gap:.4f}"
             kept = params
             if avg is not None:
                 lg_avg = predict(val_logits, avg, va.codes)
                 entry["val_loss_average"] = bce(lg_avg, y_va)
-                gap_text = f"  average: val loss {entry['val_loss_average']:.4f}"
+                detail = f"  average: val loss {entry['val_loss_average']:.4f}"
                 if entry["val_loss_average"] < val_loss:
                     rank, kept = (entry["val_loss_average"],), avg
             history.append(entry | {"seconds": time.monotonic() - t0})
@@ -514,7 +514,7 @@ def fit(data: Path, fc: FitConfig, *, log: Any = print) -> tuple[DetectorWeights
                 mark = "  *best" + (" (average)" if kept is avg else "")
             shown = "      -" if train_loss is None else f"{train_loss:.4f}"
             log(f"{arith:5s} epoch {epoch:3d}/{n_epochs}  loss {shown}  val loss {val_loss:.4f}"
-                f"  val acc {100 * val_acc:6.2f} %{gap_text}  ({time.monotonic() - t0:.1f} s)"
+                f"  val acc {100 * val_acc:6.2f} %{detail}  ({time.monotonic() - t0:.1f} s)"
                 f"{mark}")
             if epoch - best[1] >= patience:
                 log(f"early stop: no lower val loss for {patience} epochs")
