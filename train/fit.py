@@ -61,6 +61,13 @@ per-epoch history, wall time, weight-grid fit, threshold and its validation oper
 (``keep_sources``: a song's windows stay together, and for one seed each smaller set is inside
 the larger): the points of a learning curve (``docs/dataset.md``).
 
+``--devices N`` splits every batch over N CPU devices (XLA's host platform, one thread each):
+each computes the loss and gradient of its share, normalized by the whole batch's weights,
+and device 0 adds them and updates; no collective operation is used.  The losses and
+gradients are the whole batch's up to float rounding, so the weight bytes differ from one
+device's; on 2 cores a step takes about half the time (docs/dataset.md).  JAX fixes its
+device count when it starts, so ``fit`` asks for the devices before it imports JAX.
+
 Everything is seeded by ``--seed``: the same data and seed give the same weight file bytes.
 """
 
@@ -68,6 +75,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import sys
 import time
@@ -156,6 +164,10 @@ class FitConfig:
     # learning curve: train on this seeded share of the training split's sources only
     # (keep_sources; the validation split stays whole)
     train_fraction: float = 1.0
+    # data parallel: each batch split over this many CPU devices (one per host core, one
+    # thread each), every device the gradient of its share, device 0 adds them and updates;
+    # the same loss and gradients as 1 device up to float rounding (so other weight bytes)
+    devices: int = 1
 
     def __post_init__(self) -> None:
         for name in ("hidden", "epochs", "batch", "patience"):
@@ -187,6 +199,8 @@ class FitConfig:
             raise ValueError(f"ema_decay={self.ema_decay} must be in [0, 1)")
         if not 0 < self.max_fpr < 1:
             raise ValueError(f"max_fpr={self.max_fpr} must be in (0, 1)")
+        if not 1 <= self.devices <= 8:
+            raise ValueError(f"devices={self.devices} must be in 1..8")
 
 
 class FitError(Exception):
@@ -334,6 +348,11 @@ def _batches(n: int, batch: int, rng: np.random.Generator) -> list[np.ndarray]:
 
 def fit(data: Path, fc: FitConfig, *, log: Any = print) -> tuple[DetectorWeights, dict]:
     """Train one detector; returns the weights and the training record (a JSON-able dict)."""
+    if fc.devices > 1 and "jax" not in sys.modules:  # one CPU device per share, one thread
+        os.environ["XLA_FLAGS"] = " ".join([
+            os.environ.get("XLA_FLAGS", ""),
+            f"--xla_force_host_platform_device_count={fc.devices}",
+            "--xla_cpu_multi_thread_eigen=false"]).strip()
     import jax
     import jax.numpy as jnp
     import optax
@@ -359,6 +378,14 @@ def fit(data: Path, fc: FitConfig, *, log: Any = print) -> tuple[DetectorWeights
     no_music = np.flatnonzero((tr.label == 0) & (np.char.find(tr.category.astype(str),
                                                                "music") < 0))
     batch = min(fc.batch, len(y_tr))
+    devices = jax.devices("cpu")[: fc.devices]
+    if len(devices) < fc.devices:
+        raise FitError(f"--devices {fc.devices}: JAX has {len(devices)} CPU device(s); it "
+                       "was started before train.fit could ask for more (XLA_FLAGS="
+                       f"--xla_force_host_platform_device_count={fc.devices})")
+    if batch < fc.devices:
+        raise FitError(f"--devices {fc.devices}: more devices than windows in a batch "
+                       f"({batch})")
     rng = np.random.default_rng(fc.seed)
     steps_per_epoch = -(-len(y_tr) // batch)
     sched = optax.cosine_decay_schedule(fc.lr, fc.epochs * steps_per_epoch,
@@ -377,35 +404,67 @@ def fit(data: Path, fc: FitConfig, *, log: Any = print) -> tuple[DetectorWeights
     noise_shape = (cfg.window, batch, 4 * cfg.hidden)
 
     def make_step(logits_fn, opt, consistency):
-        def loss_fn(p, codes, y, w, noise):
+        def loss_fn(p, codes, y, w, noise, whole=None):
+            """The batch's loss; ``whole`` (a share of the batch on one device): the whole
+            batch's (sum of w, number of windows), so the shares' losses add up to it."""
             x = model.codes_to_x(codes, cfg)
             if noise is None:
                 lg = logits_fn(p, x, cfg, every_frame=True)  # (B, T)
             else:
                 lg = logits_fn(p, x, cfg, every_frame=True, noise=noise)
             per = optax.sigmoid_binary_cross_entropy(lg, y[:, None])
-            loss = jnp.sum(w * per[:, -1]) / jnp.sum(w)
+            w_sum = jnp.sum(w) if whole is None else whole[0]
+            loss = jnp.sum(w * per[:, -1]) / w_sum
             if fc.aux_weight:
                 loss += fc.aux_weight * jnp.sum(w[:, None] * per[:, fc.aux_from:-1]) / (
-                    jnp.sum(w) * (per.shape[1] - 1 - fc.aux_from))
+                    w_sum * (per.shape[1] - 1 - fc.aux_from))
             if consistency:
                 ref = model.qat_logits(p, x, cfg)
-                loss += consistency * jnp.mean(
-                    (jax.nn.sigmoid(lg[:, -1]) - jax.nn.sigmoid(ref)) ** 2)
+                sq = (jax.nn.sigmoid(lg[:, -1]) - jax.nn.sigmoid(ref)) ** 2
+                loss += consistency * (jnp.mean(sq) if whole is None else
+                                       jnp.sum(sq) / whole[1])
             return loss
+
+        def update(p, state, grads):
+            updates, state = opt.update(grads, state, p)
+            return model.clip_to_range(optax.apply_updates(p, updates), cfg), state
 
         @jax.jit
         def train_step(p, state, codes, y, w, noise):
             loss, grads = jax.value_and_grad(loss_fn)(p, codes, y, w, noise)
-            updates, state = opt.update(grads, state, p)
-            p = model.clip_to_range(optax.apply_updates(p, updates), cfg)
+            p, state = update(p, state, grads)
             return p, state, loss
+
+        if len(devices) > 1:
+            share_grad = jax.jit(jax.value_and_grad(loss_fn))
+
+            @jax.jit
+            def add_and_update(p, state, losses, grads):
+                total = jax.tree.map(lambda *g: sum(g), *grads)
+                return (*update(p, state, total), sum(losses))
+
+            def parallel_step(p, state, codes, y, w, noise):
+                """Every device the gradient of its share (dispatched asynchronously, so
+                they run at once), device 0 their sum; no collectives (XLA's CPU all-reduce
+                deadlocked under pmap here)."""
+                whole = (np.float32(np.sum(w)), np.float32(len(y)))
+                outs = []
+                for dev, idx in zip(devices, np.array_split(np.arange(len(y)), len(devices)),
+                                    strict=True):
+                    def put(a, dev=dev):
+                        return jax.device_put(a, dev)
+                    outs.append(share_grad(put(p), put(codes[idx]), put(y[idx]), put(w[idx]),
+                                           None if noise is None else put(noise[:, idx]),
+                                           put(whole)))
+                home = devices[0]
+                return add_and_update(p, state, [jax.device_put(lo, home) for lo, _ in outs],
+                                      [jax.device_put(g, home) for _, g in outs])
 
         @jax.jit
         def val_logits(p, codes):
             return logits_fn(p, model.codes_to_x(codes, cfg), cfg)
 
-        return train_step, val_logits
+        return (parallel_step if len(devices) > 1 else train_step), val_logits
 
     @jax.jit
     def ema_step(avg, p):

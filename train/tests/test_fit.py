@@ -5,12 +5,14 @@ builds the corpus and compiles the model once."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-pytest.importorskip("jax")
+jax = pytest.importorskip("jax")
 
 from refmodel.lstm.detector import run_fixed  # noqa: E402
 from refmodel.lstm.weights import DetectorWeights  # noqa: E402
@@ -65,6 +67,24 @@ def test_pipeline_on_a_tiny_corpus(tmp_path: Path, capsys: pytest.CaptureFixture
     again = tmp_path / "again.npz"
     assert fit.main(["--data", str(data), "--out", str(again), *ARGS]) == 0
     assert again.read_bytes() == trained.read_bytes()
+
+    # data parallel: the batch split over two CPU devices (a subprocess: JAX fixes its
+    # device count when it starts) trains the same epochs with the same losses up to float
+    # rounding; asking for two devices in this process, where JAX already has one, is refused
+    par = tmp_path / "par.npz"
+    subprocess.run([sys.executable, "-m", "train.fit", "--data", str(data), "--out", str(par),
+                    *ARGS, "--devices", "2"], check=True, capture_output=True, cwd=fit.ROOT)
+    rec2 = json.loads(par.with_suffix(".json").read_text())
+    assert rec2["hyperparameters"]["devices"] == 2
+    for one, two in zip(rec["history"], rec2["history"], strict=True):
+        for key in ("train_loss", "val_loss", "val_loss_average", "val_max_gap"):
+            if one.get(key) is not None:
+                assert two[key] == pytest.approx(one[key], rel=1e-4, abs=1e-6), (one, key)
+    capsys.readouterr()
+    if len(jax.devices("cpu")) == 1:
+        assert fit.main(["--data", str(data), "--out", str(par), *ARGS, "--devices", "2"]) == 1
+        err = capsys.readouterr().err
+        assert "--devices 2: JAX has 1 CPU device(s)" in err and err.count("\n") == 1
 
     # evaluate: the three models, errors by category, ROC plot
     capsys.readouterr()
@@ -124,6 +144,8 @@ def test_bad_inputs_give_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "ema_decay=1.0 must be in [0, 1)" in capsys.readouterr().err
     assert fit.main(["--data", str(tmp_path), "--out", str(tmp_path / "w.txt")]) == 1
     assert "w.txt: must be a .npz file" in capsys.readouterr().err
+    assert fit.main(["--data", str(tmp_path), "--devices", "9"]) == 1
+    assert "devices=9 must be in 1..8" in capsys.readouterr().err
     assert fit.main(["--data", str(tmp_path), "--train-fraction", "0"]) == 1
     assert "train_fraction=0.0 must be in (0, 1]" in capsys.readouterr().err
     DetectorWeights.random(0, hidden=16).save(tmp_path / "w.npz")
