@@ -65,7 +65,8 @@ the larger): the points of a learning curve (``docs/dataset.md``).
 each computes the loss and gradient of its share, normalized by the whole batch's weights,
 and device 0 adds them and updates; no collective operation is used.  The losses and
 gradients are the whole batch's up to float rounding, so the weight bytes differ from one
-device's; on 2 cores a step takes about half the time (docs/dataset.md).  JAX fixes its
+device's; on 2 cores the training step takes about half the time and a whole run about two
+thirds (the host prepares the batches on the same cores; docs/dataset.md).  JAX fixes its
 device count when it starts, so ``fit`` asks for the devices before it imports JAX.
 
 Everything is seeded by ``--seed``: the same data and seed give the same weight file bytes.
@@ -451,11 +452,9 @@ def fit(data: Path, fc: FitConfig, *, log: Any = print) -> tuple[DetectorWeights
                 outs = []
                 for dev, idx in zip(devices, np.array_split(np.arange(len(y)), len(devices)),
                                     strict=True):
-                    def put(a, dev=dev):
-                        return jax.device_put(a, dev)
-                    outs.append(share_grad(put(p), put(codes[idx]), put(y[idx]), put(w[idx]),
-                                           None if noise is None else put(noise[:, idx]),
-                                           put(whole)))
+                    share = (p, codes[idx], y[idx], w[idx],
+                             None if noise is None else noise[:, idx], whole)
+                    outs.append(share_grad(*jax.device_put(share, dev)))
                 home = devices[0]
                 return add_and_update(p, state, [jax.device_put(lo, home) for lo, _ in outs],
                                       [jax.device_put(g, home) for _, g in outs])
