@@ -505,6 +505,8 @@ class EventBurstTest(BaseTest):
     while disabled must be refused: the harness checks ready every cycle, this test that no
     sample moved)."""
 
+    DRAIN_CYCLES = 8192  # more than the detector needs for a frame at the slowest P
+
     async def stimulus(self):
         window, hop, flen = int(self.dut.Window.value), FE_CFG.hop, FE_CFG.frame_len
         x, label = synthetic_mix(self.rng, (flen + hop * (window + 4)) / SAMPLE_RATE + 0.1)
@@ -538,7 +540,10 @@ class EventBurstTest(BaseTest):
                                 f"rerun: {rerun_hint()}")
         await self.regs([reg_write("CTRL", 1)])
         await task
-        # the soft reset's clear cycle: the held sample is cleared with the stream before it
+        # the soft reset's clear cycle: the held sample is cleared with the stream before it.
+        # The chip drains first (a frame still waiting for the detector would hold audio
+        # ready low in the clear cycle, and the sample would land after it)
+        await ClockCycles(self.dut.clk_i, self.DRAIN_CYCLES)
         await self._during_write(burst, [reg_write("CTRL", 0b11)], sync="soft_reset")
         await burst(len(x) - pos)
         hits = self.env.protocol
@@ -563,6 +568,8 @@ class ChainStallTest(BaseTest):
 
     def overrides(self):
         uvm_factory().set_type_override_by_type(DetectionMonitor, HoldingDetectionMonitor)
+
+    DRAIN_CYCLES = 8192  # more than the detector needs for a frame at the slowest P
 
     async def stimulus(self):
         window, hop, flen = int(self.dut.Window.value), FE_CFG.hop, FE_CFG.frame_len
