@@ -54,6 +54,15 @@ def auc(scores: npt.ArrayLike, labels: npt.ArrayLike) -> float:
     return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
 
 
+def best_accuracy(scores: npt.ArrayLike, labels: npt.ArrayLike) -> float:
+    """The highest accuracy any threshold gives on these windows: a bound on what choosing the
+    threshold can buy, not an operating point (it looks at the labels it scores)."""
+    fpr, tpr, _ = roc(scores, labels)
+    y = np.asarray(labels).astype(bool)
+    n_pos, n_neg = int(y.sum()), int((~y).sum())
+    return float(np.max(tpr * n_pos + (1 - fpr) * n_neg) / (n_pos + n_neg))
+
+
 def operating_point(scores: npt.ArrayLike, labels: npt.ArrayLike,
                     threshold: float) -> dict[str, float]:
     """Accuracy, TPR, FPR and counts of ``flag = score >= threshold``."""

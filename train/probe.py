@@ -2,7 +2,7 @@
 
     python -m train.probe [--data data/corpus] [--weights vectors/detector_weights_music_h32.npz]
                           [--epochs 10] [--channels 64] [--seed 0] [--train-fraction 1]
-                          [--out results/eval/probe.md]
+                          [--ensemble more.npz ...] [--out results/eval/probe.md]
 
 Trains a larger, unconstrained float model on the same 198 x 32 feature codes as the chip's
 detector, and compares the two on the test split.  The probe is a 1-D CNN over the frames: four
@@ -20,7 +20,13 @@ not what limits it; if the two miss different windows, the features still hold i
 that neither extracts.  ``--train-fraction F`` trains the probe on a seeded share of the
 training sources (``train.fit.keep_sources``): with the same number of steps at each F
 (``--epochs 10 / F`` on the default corpus), a learning curve shows what more data of the
-same kind would buy.  These are figures, not tests, and the probe is not part of the chip.
+same kind would buy.  ``--ensemble`` names more detector sets (other seeds, recipes or sizes):
+the report adds the mean of all the detectors' fixed scores, alone and with the probe, and the
+mean of the first k of them for every k.  An ensemble usually beats each of its members, and
+distilling it into one set recovers at most its gain, so what the ensemble misses bounds what a
+single set trained on this corpus can reach.  Every row also gives the best accuracy any
+threshold reaches on the test split itself (:func:`train.metrics.best_accuracy`).  These are
+figures, not tests, and the probe is not part of the chip.
 """
 
 from __future__ import annotations
@@ -153,21 +159,30 @@ def _threshold(val_scores: np.ndarray, val_label: np.ndarray) -> float:
     return metrics.choose_threshold(s_int, val_label, FitConfig().max_fpr, ONE) / ONE
 
 
-def report(weights_path: Path, data: Path, epochs: int, channels: int, seed: int,
-           train_fraction: float = 1.0, log: object = print) -> str:
-    tr, va, te = (load_split(data, s) for s in ("train", "val", "test"))
-    tr = keep_sources(tr, train_fraction, seed)
+def _fixed_scores(path: Path, splits: tuple) -> dict[str, np.ndarray]:
+    """The bit-accurate model's scores of one detector set on each split, by split name."""
     try:
-        weights = DetectorWeights.load(weights_path)
+        weights = DetectorWeights.load(path)
     except (FileNotFoundError, ValueError) as exc:
         raise FitError(str(exc)) from None
+    one, n = weights.config.sig_one, weights.config.inputs
+    return {s.name: run_fixed(s.codes.reshape(-1, n), weights).score_int / one for s in splits}
+
+
+def report(weights_path: Path, data: Path, epochs: int, channels: int, seed: int,
+           train_fraction: float = 1.0, ensemble: tuple[Path, ...] = (),
+           log: object = print) -> str:
+    paths = [weights_path, *ensemble]
+    if len({p.resolve() for p in paths}) != len(paths):
+        raise FitError("--weights and --ensemble: name each weight file at most once")
+    tr, va, te = (load_split(data, s) for s in ("train", "val", "test"))
+    tr = keep_sources(tr, train_fraction, seed)
     rec = record_path(weights_path)
     if not rec.is_file():
         raise FitError(f"{rec}: missing (the detector's training record holds its threshold)")
     det_thr = float(json.loads(rec.read_text())["threshold"])
-    one = weights.config.sig_one
-    det = {s.name: run_fixed(s.codes.reshape(-1, weights.config.inputs), weights).score_int / one
-           for s in (va, te)}
+    dets = [_fixed_scores(p, (va, te)) for p in paths]
+    det = dets[0]
 
     t0 = time.monotonic()
     params, best_epoch = train_probe(tr, va, epochs=epochs, channels=channels, seed=seed,
@@ -175,18 +190,22 @@ def report(weights_path: Path, data: Path, epochs: int, channels: int, seed: int
     seconds = time.monotonic() - t0
     n_params = sum(int(np.size(v)) for v in params.values())
     cnn = {s.name: expit(predict(params, s.codes)) for s in (va, te)}
-    mean = {k: (det[k] + cnn[k]) / 2 for k in det}
 
     y = te.label.astype(bool)
+    models = [(f"detector `{weights_path.name}` (fixed)", det, det_thr),
+              (f"probe CNN ({n_params} parameters, float)", cnn, None),
+              ("mean of the two scores", _mean([det, cnn]), None)]
+    if ensemble:
+        models += [(f"mean of the {len(dets)} detectors (fixed)", _mean(dets), None),
+                   (f"mean of the {len(dets)} detectors and the probe", _mean([*dets, cnn]), None)]
     rows, wrong = [], {}
-    for name, scores, thr in (
-            (f"detector `{weights_path.name}` (fixed)", det, det_thr),
-            (f"probe CNN ({n_params} parameters, float)", cnn, _threshold(cnn["val"], va.label)),
-            ("mean of the two scores", mean, _threshold(mean["val"], va.label))):
+    for name, scores, thr in models:
+        thr = _threshold(scores["val"], va.label) if thr is None else thr
         s = scores["test"]
         op = metrics.operating_point(s, y, thr)
         wrong[name] = (s >= thr) != y
         rows.append(f"| {name} | {thr:.4f} | {100 * op['accuracy']:.2f} % | "
+                    f"{100 * metrics.best_accuracy(s, y):.2f} % | "
                     f"{100 * metrics.tpr_at_fpr(s, y, 0.01):.2f} % | {metrics.auc(s, y):.4f} | "
                     f"{int(wrong[name].sum())} |")
     d_wrong, c_wrong = list(wrong.values())[:2]
@@ -196,14 +215,34 @@ def report(weights_path: Path, data: Path, epochs: int, channels: int, seed: int
              f"({100 * train_fraction:g} % of the training sources), {channels} channels, "
              f"seed {seed}, best of "
              f"{epochs} epochs by validation loss (epoch {best_epoch}), trained in "
-             f"{seconds:.0f} s.  Thresholds from the validation split.", "",
-             "| model | threshold | accuracy | TPR @1 % FPR | AUC | test windows wrong |",
-             "| --- | ---: | ---: | ---: | ---: | ---: |", *rows, "",
+             f"{seconds:.0f} s.  Thresholds from the validation split; the best threshold's "
+             f"accuracy is the highest any threshold gives on the test split itself (a bound "
+             f"on what the choice of threshold can buy).", "",
+             "| model | threshold | accuracy | best threshold's accuracy | TPR @1 % FPR | AUC "
+             "| test windows wrong |",
+             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |", *rows, "",
              f"- test windows both the detector and the probe get wrong: "
              f"{int(np.sum(d_wrong & c_wrong))} (the detector alone: "
              f"{int(np.sum(d_wrong & ~c_wrong))}, the probe alone: "
              f"{int(np.sum(c_wrong & ~d_wrong))})"]
+    if ensemble:
+        lines += [f"- detectors averaged: {', '.join(f'`{p}`' for p in paths)}",
+                  "- the mean of the first k detectors, k = 1 to "
+                  f"{len(dets)} (accuracy at its validation threshold / best threshold's): "
+                  + ", ".join(_k_members(dets[:k], va.label, y)
+                              for k in range(1, len(dets) + 1))]
     return "\n".join(lines)
+
+
+def _mean(members: list[dict]) -> dict[str, np.ndarray]:
+    """Scores averaged over several models, split by split."""
+    return {k: np.mean([m[k] for m in members], axis=0) for k in members[0]}
+
+
+def _k_members(members: list[dict], val_label: np.ndarray, y: np.ndarray) -> str:
+    v, s = _mean(members)["val"], _mean(members)["test"]
+    acc = metrics.operating_point(s, y, _threshold(v, val_label))["accuracy"]
+    return f"{100 * acc:.2f} / {100 * metrics.best_accuracy(s, y):.2f} %"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -217,13 +256,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--train-fraction", type=float, default=1.0,
                    help="train on this seeded share of the training sources (a learning curve)")
+    p.add_argument("--ensemble", type=Path, nargs="+", default=[], metavar="NPZ",
+                   help="more detector sets (any H): adds the mean of all the detectors' fixed "
+                        "scores, a ceiling for what one set trained on this corpus reaches")
     p.add_argument("--out", type=Path, default=ROOT / "results" / "eval" / "probe.md")
     args = p.parse_args(argv)
     try:
         if args.epochs < 1 or args.channels < 1:
             raise FitError(f"--epochs {args.epochs} and --channels {args.channels} must be >= 1")
         text = report(args.weights, args.data, args.epochs, args.channels, args.seed,
-                      args.train_fraction)
+                      args.train_fraction, tuple(args.ensemble))
     except (FitError, ValueError) as exc:
         sys.stderr.write(f"error: {exc}\n")
         return 1

@@ -16,7 +16,7 @@ jax = pytest.importorskip("jax")
 
 from refmodel.lstm.detector import run_fixed  # noqa: E402
 from refmodel.lstm.weights import DetectorWeights  # noqa: E402
-from train import corpus, evaluate, fit, probe  # noqa: E402
+from train import corpus, evaluate, fit, metrics, probe  # noqa: E402
 
 HIDDEN = 8
 ARGS = ["--hidden", str(HIDDEN), "--epochs", "2", "--chip-epochs", "1", "--batch", "16",
@@ -119,7 +119,25 @@ def test_pipeline_on_a_tiny_corpus(tmp_path: Path, capsys: pytest.CaptureFixture
                        "--channels", "4", "--train-fraction", "0.5",
                        "--out", str(out / "probe.md")]) == 0
     assert "(50 % of the training sources)" in (out / "probe.md").read_text()
+    # with more detector sets (another size among them): the mean of their fixed scores
+    rnd = fit.ROOT / "vectors" / "detector_weights_random_h32.npz"
     capsys.readouterr()
+    assert probe.main(["--data", str(data), "--weights", str(trained), "--epochs", "1",
+                       "--channels", "4", "--ensemble", str(par), str(rnd),
+                       "--out", str(out / "probe.md")]) == 0
+    text = (out / "probe.md").read_text()
+    rows = [line.split(" | ") for line in text.splitlines() if line.startswith("| ")]
+    assert [r[0] for r in rows[5:]] == ["| mean of the 3 detectors (fixed)",
+                                        "| mean of the 3 detectors and the probe"]
+    te = corpus.load(data, "test")
+    mean = np.mean([run_fixed(te.codes.reshape(-1, 32), DetectorWeights.load(p)).score_int
+                    for p in (trained, par, rnd)], axis=0) / 2**16
+    assert rows[5][5] == f"{metrics.auc(mean, te.label):.4f}"
+    assert rows[5][3] == f"{100 * metrics.best_accuracy(mean, te.label):.2f} %"
+    assert text.split("k = 1 to 3")[1].split("): ")[1].count(" / ") == 3
+    assert probe.main(["--data", str(data), "--weights", str(trained), "--epochs", "1",
+                       "--ensemble", str(trained)]) == 1
+    assert "at most once" in capsys.readouterr().err
     assert probe.main(["--data", str(data), "--weights", str(trained), "--epochs", "0"]) == 1
     assert "--epochs 0" in capsys.readouterr().err
 

@@ -29,6 +29,11 @@ def test_operating_point() -> None:
     op = metrics.operating_point(S, Y, 70)
     assert (op["tp"], op["fp"], op["tn"], op["fn"]) == (3, 1, 5, 1)
     assert op["accuracy"] == 0.8 and op["tpr"] == 0.75 and op["fpr"] == pytest.approx(1 / 6)
+    # no threshold beats 8 of 10 (78 and 70 both give it); separable scores give all 4
+    assert metrics.best_accuracy(S, Y) == 0.8
+    assert metrics.best_accuracy([9, 8, 2, 1], [1, 1, 0, 0]) == 1.0
+    # every window music-scored below every other: flagging all or nothing is the best
+    assert metrics.best_accuracy([1, 2, 8, 9], [1, 1, 0, 0]) == 0.5
 
 
 def test_threshold_rule() -> None:
