@@ -23,10 +23,11 @@ training sources (``train.fit.keep_sources``): with the same number of steps at 
 same kind would buy.  ``--ensemble`` names more detector sets (other seeds, recipes or sizes):
 the report adds the mean of all the detectors' fixed scores, alone and with the probe, and the
 mean of the first k of them for every k.  An ensemble usually beats each of its members, and
-distilling it into one set recovers at most its gain, so what the ensemble misses bounds what a
-single set trained on this corpus can reach.  Every row also gives the best accuracy any
-threshold reaches on the test split itself (:func:`train.metrics.best_accuracy`).  These are
-figures, not tests, and the probe is not part of the chip.
+distilling it into one set usually recovers only part of its gain, so what the ensemble misses
+is a practical bound on what a single set trained on this corpus reaches.  Every row also
+gives the best accuracy any threshold reaches on the test split itself
+(:func:`train.metrics.best_accuracy`).  These are figures, not tests, and the probe is not
+part of the chip.
 """
 
 from __future__ import annotations
