@@ -241,8 +241,9 @@ def _mean(members: list[dict]) -> dict[str, np.ndarray]:
 
 
 def _k_members(members: list[dict], val_label: np.ndarray, y: np.ndarray) -> str:
-    v, s = _mean(members)["val"], _mean(members)["test"]
-    acc = metrics.operating_point(s, y, _threshold(v, val_label))["accuracy"]
+    m = _mean(members)
+    s = m["test"]
+    acc = metrics.operating_point(s, y, _threshold(m["val"], val_label))["accuracy"]
     return f"{100 * acc:.2f} / {100 * metrics.best_accuracy(s, y):.2f} %"
 
 
